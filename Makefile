@@ -1,0 +1,40 @@
+# embedlab: `make run` to try it, `make test` to check it.
+GO       ?= go
+WASM     := web/app.wasm
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: run test bench build wasm vet fmt-check browser clean
+
+## run: build the Wasm and serve http://localhost:3000 (with the emulator unless a workspace is configured)
+run: wasm
+	$(GO) run ./backend
+
+## test: vet, build the Wasm and run every test, browser tests included
+test: vet wasm browser
+	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 ./...
+
+## build: the Wasm and bin/embedlab
+build: wasm
+	$(GO) build -o bin/embedlab ./backend
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $(WASM) ./app/wasm
+
+vet: fmt-check
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./shared/...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# browser installs Debian's Chromium for the end-to-end tests when it is missing.
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; fi; \
+	fi
+
+clean:
+	rm -rf bin $(WASM) $(WASM).gz $(WASM).br artifacts .bench

@@ -1,0 +1,157 @@
+// Package config reads embedlab's settings once at start from the
+// environment, validates them, and prints them with secrets redacted.
+//
+// The variable names are those of Databricks' own embedding sample apps
+// (INSTANCE_URL, WORKSPACE_ID, ...), with the Databricks tools' spelling
+// (DATABRICKS_HOST, DATABRICKS_CLIENT_ID, ...) accepted as well. With no
+// workspace configured, embedlab starts its bundled workspace emulator.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is embedlab's configuration.
+type Config struct {
+	// Port the app listens on (PORT, default 3000).
+	Port int
+
+	// Emulated is true when no workspace is configured: the emulator is
+	// started and the workspace settings below come from its state.
+	Emulated bool
+	// EmulatorAddr is where the emulator listens (EMBEDLAB_EMULATOR_ADDR).
+	EmulatorAddr string
+	// EmulatorState is the emulator's state file; empty for the bundled one.
+	EmulatorState string
+
+	InstanceURL  string
+	WorkspaceID  string
+	DashboardID  string
+	ClientID     string
+	ClientSecret string
+}
+
+// Getenv looks a variable up; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// Load reads and validates the configuration. The error has one line per
+// problem, each saying how to fix it.
+func Load(getenv Getenv) (*Config, error) {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	c := &Config{Port: 3000, EmulatorAddr: "127.0.0.1:8000"}
+	if p := getenv("PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			bad("PORT=%q: must be a port number from 1 to 65535", p)
+		}
+		c.Port = n
+	}
+	if a := getenv("EMBEDLAB_EMULATOR_ADDR"); a != "" {
+		c.EmulatorAddr = a
+	}
+	c.EmulatorState = getenv("EMBEDLAB_EMULATOR_STATE")
+
+	c.InstanceURL = pick(getenv, &errs, "INSTANCE_URL", "DATABRICKS_HOST")
+	c.ClientID = pick(getenv, &errs, "SERVICE_PRINCIPAL_ID", "DATABRICKS_CLIENT_ID")
+	c.ClientSecret = pick(getenv, &errs, "SERVICE_PRINCIPAL_SECRET", "DATABRICKS_CLIENT_SECRET")
+	c.WorkspaceID = getenv("WORKSPACE_ID")
+	c.DashboardID = getenv("DASHBOARD_ID")
+
+	set := map[string]string{
+		"INSTANCE_URL (or DATABRICKS_HOST)": c.InstanceURL,
+		"WORKSPACE_ID":                      c.WorkspaceID,
+		"DASHBOARD_ID":                      c.DashboardID,
+		"SERVICE_PRINCIPAL_ID (or DATABRICKS_CLIENT_ID)":         c.ClientID,
+		"SERVICE_PRINCIPAL_SECRET (or DATABRICKS_CLIENT_SECRET)": c.ClientSecret,
+	}
+	any := false
+	for _, v := range set {
+		any = any || v != ""
+	}
+	c.Emulated = !any
+	if any {
+		for _, name := range []string{"INSTANCE_URL (or DATABRICKS_HOST)", "WORKSPACE_ID", "DASHBOARD_ID",
+			"SERVICE_PRINCIPAL_ID (or DATABRICKS_CLIENT_ID)", "SERVICE_PRINCIPAL_SECRET (or DATABRICKS_CLIENT_SECRET)"} {
+			if set[name] == "" {
+				bad("%s is not set: a real workspace needs all five workspace settings (unset them all to use the emulator)", name)
+			}
+		}
+		if c.InstanceURL != "" {
+			if norm, err := normalizeURL(c.InstanceURL); err != nil {
+				bad("INSTANCE_URL=%q: %v", c.InstanceURL, err)
+			} else {
+				c.InstanceURL = norm
+			}
+		}
+		if c.WorkspaceID != "" && !allDigits(c.WorkspaceID) {
+			bad("WORKSPACE_ID=%q: must be the numeric workspace id (the o= parameter of the workspace URL)", c.WorkspaceID)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// pick reads a setting spelled two ways; both set and different is an error.
+func pick(getenv Getenv, errs *[]error, name, alias string) string {
+	a, b := getenv(name), getenv(alias)
+	if a != "" && b != "" && a != b {
+		*errs = append(*errs, fmt.Errorf("%s and %s are both set and differ: set only one", name, alias))
+	}
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func normalizeURL(s string) (string, error) {
+	if !strings.Contains(s, "://") {
+		s = "https://" + s // the Databricks tools accept a bare host name
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", errors.New("must be the workspace URL, e.g. https://adb-123.4.azuredatabricks.net")
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		return "", errors.New("must be the workspace URL only, without a path or query")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// String prints the configuration with the secret redacted.
+func (c *Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "port=%d", c.Port)
+	if c.Emulated {
+		state := c.EmulatorState
+		if state == "" {
+			state = "bundled"
+		}
+		fmt.Fprintf(&b, " workspace=emulator(%s, state %s)", c.EmulatorAddr, state)
+	} else {
+		fmt.Fprintf(&b, " instance=%s workspace_id=%s", c.InstanceURL, c.WorkspaceID)
+	}
+	// Not even the ends of the secret are printed: saying it is set is enough.
+	secret := "<not set>"
+	if c.ClientSecret != "" {
+		secret = "<set>"
+	}
+	fmt.Fprintf(&b, " dashboard_id=%s client_id=%s client_secret=%s", c.DashboardID, c.ClientID, secret)
+	return b.String()
+}

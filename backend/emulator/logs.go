@@ -1,0 +1,142 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"embedlab/shared/redact"
+)
+
+// RequestEntry is one line of the request log. Tokens and credentials are
+// redacted before they are stored.
+type RequestEntry struct {
+	Seq           int64     `json:"seq"`
+	Time          time.Time `json:"time"`
+	Method        string    `json:"method"`
+	Path          string    `json:"path"`
+	Query         string    `json:"query,omitempty"`
+	Status        int       `json:"status"`
+	DurationMS    float64   `json:"duration_ms"`
+	Principal     string    `json:"principal,omitempty"`
+	Authorization string    `json:"authorization,omitempty"`
+	Error         string    `json:"error,omitempty"`
+	Fault         bool      `json:"fault,omitempty"`
+}
+
+// AuditEntry records one scoped token issued for an external viewer. It
+// holds the viewer id, never external_value, which may be personal data.
+type AuditEntry struct {
+	Seq              int64     `json:"seq"`
+	Time             time.Time `json:"time"`
+	Action           string    `json:"action"`
+	ExternalViewerID string    `json:"external_viewer_id"`
+	DashboardID      string    `json:"dashboard_id"`
+	ClientID         string    `json:"client_id"`
+	TokenID          string    `json:"jti,omitempty"`
+}
+
+// ring is a bounded, append-only log with sequence numbers, so readers can
+// poll for what is new with ?since=.
+type ring[T any] struct {
+	mu      sync.Mutex
+	max     int
+	next    int64
+	entries []T
+	seqs    []int64
+}
+
+func newRing[T any](max int) *ring[T] { return &ring[T]{max: max, next: 1} }
+
+func (r *ring[T]) add(f func(seq int64) T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seq := r.next
+	r.next++
+	r.entries = append(r.entries, f(seq))
+	r.seqs = append(r.seqs, seq)
+	if len(r.entries) > r.max {
+		drop := len(r.entries) - r.max
+		r.entries = append(r.entries[:0:0], r.entries[drop:]...)
+		r.seqs = append(r.seqs[:0:0], r.seqs[drop:]...)
+	}
+}
+
+// since returns up to limit entries with a sequence number above after, and
+// the sequence number to pass next time.
+func (r *ring[T]) since(after int64, limit int) ([]T, int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := []T{}
+	last := after
+	for i, s := range r.seqs {
+		if s > after && len(out) < limit {
+			out = append(out, r.entries[i])
+			last = s
+		}
+	}
+	return out, last
+}
+
+// note lets handlers add the principal and error code to their log line.
+type note struct {
+	principal string
+	errCode   string
+	fault     bool
+}
+
+type noteKey struct{}
+
+func noteOf(r *http.Request) *note {
+	if n, ok := r.Context().Value(noteKey{}).(*note); ok {
+		return n
+	}
+	return &note{}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// logRequests records every request except reads of the logs themselves.
+func (e *Emulator) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == pathRequestLog || r.URL.Path == pathAuditLog {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		n := &note{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), noteKey{}, n)))
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		e.requests.add(func(seq int64) RequestEntry {
+			return RequestEntry{
+				Seq: seq, Time: start.UTC(), Method: r.Method, Path: r.URL.Path,
+				Query:  redact.Text(r.URL.RawQuery),
+				Status: status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+				Principal: n.principal, Authorization: redact.Authorization(r.Header.Get("Authorization")),
+				Error: n.errCode, Fault: n.fault,
+			}
+		})
+	})
+}

@@ -1,0 +1,229 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"embedlab/shared/wire"
+)
+
+// Admin paths: the fault switch and the logs.
+const (
+	pathFaults        = "/emulator/faults"
+	pathClock         = "/emulator/clock"
+	pathTokenLifetime = "/emulator/token-lifetime"
+	pathRateLimit     = "/emulator/rate-limit"
+	pathRotateKeys    = "/emulator/rotate-keys"
+	pathRequestLog    = "/emulator/requests"
+	pathAuditLog      = "/emulator/audit"
+)
+
+// Options configure an Emulator.
+type Options struct {
+	// State is the workspace to emulate; nil means the bundled demo.
+	State *State
+	// BaseURL is the emulator's public URL (the INSTANCE_URL clients use).
+	// Empty means http://<listen address>.
+	BaseURL string
+	// Logger receives start-up and error lines; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Emulator is an emulated workspace. Create it with New, serve its Handler.
+type Emulator struct {
+	mu      sync.RWMutex // guards state and baseURL
+	state   *State
+	baseURL string
+
+	log      *slog.Logger
+	keys     *keyring
+	clock    clock
+	lifetime atomic.Int64 // seconds
+	limiter  *rate.Limiter
+	faults   faultQueue
+	grants   grantStore
+	requests *ring[RequestEntry]
+	audit    *ring[AuditEntry]
+	handler  http.Handler
+
+	srv *http.Server
+}
+
+// New builds an emulator; it does not listen yet.
+func New(opts Options) (*Emulator, error) {
+	st := opts.State
+	if st == nil {
+		st = DefaultState()
+	} else if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("emulator state:\n%w", err)
+	}
+	keys, err := newKeyring()
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{
+		state:    st,
+		baseURL:  strings.TrimRight(opts.BaseURL, "/"),
+		log:      opts.Logger,
+		keys:     keys,
+		limiter:  rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
+		requests: newRing[RequestEntry](2000),
+		audit:    newRing[AuditEntry](20000),
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	e.lifetime.Store(int64(st.TokenLifetimeSeconds))
+	e.handler = e.routes()
+	return e, nil
+}
+
+func limitOf(perSec float64) rate.Limit {
+	if perSec <= 0 {
+		return rate.Inf
+	}
+	return rate.Limit(perSec)
+}
+
+func burstOf(perSec float64) int {
+	if perSec < 1 {
+		return 1
+	}
+	return int(perSec)
+}
+
+// routes is the emulator's route table.
+func (e *Emulator) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", e.handleIndex)
+	mux.HandleFunc("GET "+wire.PathDatabricksConfig, e.handleDatabricksConfig)
+	mux.HandleFunc("GET "+wire.PathOIDCDiscovery, e.handleDiscovery)
+	mux.HandleFunc("GET "+wire.PathOpenIDDiscovery, e.handleDiscovery)
+	mux.HandleFunc("GET "+wire.PathKeys, e.handleKeys)
+	mux.HandleFunc("POST "+wire.PathToken, e.handleToken)
+	mux.HandleFunc("GET "+wire.TokenInfoPath("{id}"), e.handleTokenInfo)
+
+	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
+	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
+	mux.HandleFunc("DELETE "+pathFaults, e.handleResetFaults)
+	mux.HandleFunc("PUT "+pathClock, e.handleSetClock)
+	mux.HandleFunc("PUT "+pathTokenLifetime, e.handleSetLifetime)
+	mux.HandleFunc("PUT "+pathRateLimit, e.handleSetRateLimit)
+	mux.HandleFunc("POST "+pathRotateKeys, e.handleRotateKeys)
+	mux.HandleFunc("GET "+pathRequestLog, e.handleRequestLog)
+	mux.HandleFunc("GET "+pathAuditLog, e.handleAuditLog)
+
+	mux.HandleFunc("/", e.handleNotFound)
+	return e.recoverPanics(e.logRequests(mux))
+}
+
+// Handler serves the emulated workspace.
+func (e *Emulator) Handler() http.Handler { return e.handler }
+
+// URL is the emulator's public URL, the INSTANCE_URL clients use.
+func (e *Emulator) URL() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.baseURL
+}
+
+// SetURL sets the public URL, for a handler served by something else
+// (httptest) whose address is known only after it starts.
+func (e *Emulator) SetURL(u string) {
+	e.mu.Lock()
+	e.baseURL = strings.TrimRight(u, "/")
+	e.mu.Unlock()
+}
+
+// WorkspaceID is the emulated workspace's id.
+func (e *Emulator) WorkspaceID() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.state.WorkspaceID
+}
+
+// Start listens on addr (e.g. "127.0.0.1:8000", or ":0" for any port) and
+// serves in the background until Shutdown.
+func Start(opts Options, addr string) (*Emulator, error) {
+	e, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: listen on %s: %w (is another emulator running? set another address)", addr, err)
+	}
+	if e.URL() == "" {
+		e.SetURL("http://" + ln.Addr().String())
+	}
+	e.srv = &http.Server{
+		Handler:           e.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      150 * time.Second, // above the longest injected delay
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	go func() {
+		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("emulator stopped", "err", err)
+		}
+	}()
+	return e, nil
+}
+
+// Shutdown stops a started emulator, letting requests in flight finish.
+func (e *Emulator) Shutdown(ctx context.Context) error {
+	if e.srv == nil {
+		return nil
+	}
+	return e.srv.Shutdown(ctx)
+}
+
+func (e *Emulator) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				e.log.Error("emulator handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, "the emulator failed on this request; see its log")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (e *Emulator) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	apiError(w, r, http.StatusNotFound, wire.ErrNotFound, fmt.Sprintf("No API found for '%s %s'", r.Method, r.URL.Path))
+}
+
+func (e *Emulator) handleIndex(w http.ResponseWriter, r *http.Request) {
+	base := e.URL()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, `embedlab workspace emulator (workspace %s)
+
+This server stands in for a Databricks workspace at %s.
+  discovery   %s%s
+  keys        %s%s
+  token       POST %s%s
+  tokeninfo   GET  %s%s
+  faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s)
+  logs        GET  %s%s, %s%s
+`, e.WorkspaceID(), base,
+		base, wire.PathOIDCDiscovery, base, wire.PathKeys, base, wire.PathToken,
+		base, wire.TokenInfoPath("{dashboard_id}")+"?external_viewer_id=...&external_value=...",
+		base, pathFaults, pathClock, pathTokenLifetime, pathRateLimit, pathRotateKeys,
+		base, pathRequestLog, base, pathAuditLog)
+}

@@ -1,0 +1,144 @@
+// Command embedlab runs the embedlab backend, or the workspace emulator alone.
+//
+//	embedlab [serve]            the app on :3000 (and the emulator when no workspace is configured)
+//	embedlab emulator [flags]   only the workspace emulator
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"embedlab/backend/config"
+	"embedlab/backend/emulator"
+	"embedlab/backend/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "embedlab:", err)
+		os.Exit(2)
+	}
+}
+
+// shutdownGrace is how long requests in flight get after SIGTERM; Databricks
+// Apps stop a process that takes more than 15 s.
+const shutdownGrace = 10 * time.Second
+
+func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, logger)
+	case "emulator":
+		return runEmulator(ctx, args, stdout, logger)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage:
+  embedlab [serve]              serve the app (PORT, default 3000); with no workspace
+                                settings it starts the workspace emulator as well
+  embedlab emulator [flags]     serve only the workspace emulator
+      -addr 127.0.0.1:8000      where to listen
+      -state FILE               emulator state (default: the bundled demo workspace)
+      -url URL                  public URL, when it differs from http://<addr>
+`
+
+func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
+	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
+	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	em, err := startEmulator(*statePath, *addr, *publicURL, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return em.Shutdown(sctx)
+}
+
+func startEmulator(statePath, addr, publicURL string, logger *slog.Logger) (*emulator.Emulator, error) {
+	var state *emulator.State
+	if statePath != "" {
+		s, err := emulator.LoadState(statePath)
+		if err != nil {
+			return nil, err
+		}
+		state = s
+	}
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger}, addr)
+}
+
+func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer, logger *slog.Logger) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see README.md)")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	var em *emulator.Emulator
+	if cfg.Emulated {
+		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			_ = em.Shutdown(sctx)
+		}()
+		cfg.InstanceURL, cfg.WorkspaceID = em.URL(), em.WorkspaceID()
+		fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	}
+	logger.Info("configuration", "config", cfg.String())
+
+	e := server.New(server.Settings{InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID})
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
+	fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
