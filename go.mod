@@ -6,6 +6,7 @@ require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/maxence-charriere/go-app/v10 v10.1.11
+	golang.org/x/oauth2 v0.38.0
 	golang.org/x/time v0.16.0
 )
 

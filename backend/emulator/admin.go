@@ -226,3 +226,18 @@ func (e *Emulator) handleAuditLog(w http.ResponseWriter, r *http.Request) {
 	entries, next := e.audit.since(since, limit)
 	writeJSON(w, http.StatusOK, logPage[AuditEntry]{Entries: entries, Next: next})
 }
+
+// Update changes the workspace live (unpublish a dashboard, remove CAN RUN,
+// revoke a secret): f edits a copy, which replaces the state only when it is
+// still valid.
+func (e *Emulator) Update(f func(*State)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	next := e.state.clone()
+	f(next)
+	if err := next.Validate(); err != nil {
+		return fmt.Errorf("emulator state update refused:\n%w", err)
+	}
+	e.state = next
+	return nil
+}

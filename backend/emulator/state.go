@@ -175,3 +175,17 @@ func (d Dashboard) canRun(principal string) bool {
 	}
 	return false
 }
+
+// clone deep-copies the state, so an update can be validated before it is
+// swapped in.
+func (s *State) clone() *State {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic("emulator state does not encode: " + err.Error()) // plain data; cannot happen
+	}
+	var c State
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic("emulator state does not decode: " + err.Error())
+	}
+	return &c
+}

@@ -1,0 +1,257 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"embedlab/backend/emulator"
+	"embedlab/shared/wire"
+)
+
+// The whole exchange written from the reference, request by request, as a
+// shell user with curl does it.
+func TestThreeStepExchangeByHand(t *testing.T) {
+	em := start(t)
+
+	// Step 1: client_credentials with HTTP Basic and scope=all-apis.
+	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	var step1 map[string]any
+	r.json(t, &step1)
+	if r.status != 200 || step1["token_type"] != "Bearer" || step1["expires_in"] != float64(3600) || step1["scope"] != "all-apis" {
+		t.Fatalf("step 1: %d %s", r.status, r.body)
+	}
+	broad := step1["access_token"].(string)
+
+	// Step 2: tokeninfo for one viewer.
+	r = get(t, tokenInfoURL(em, dashID, "viewer-emea", "EMEA"), broad)
+	var step2 map[string]json.RawMessage
+	r.json(t, &step2)
+	if r.status != 200 {
+		t.Fatalf("step 2: %d %s", r.status, r.body)
+	}
+	var details []wire.AuthorizationDetail
+	if err := json.Unmarshal(step2["authorization_details"], &details); err != nil || len(details) != 3 {
+		t.Fatalf("authorization_details = %s", step2["authorization_details"])
+	}
+	if details[2].ResourceName != "workspaces/"+workspaceID+"/dashboards/"+dashID ||
+		details[2].GrantRules[0].PermissionSet != "permissionSets/dashboard.runner" ||
+		details[0].ResourceName != "workspaces/"+workspaceID {
+		t.Fatalf("authorization_details = %+v", details)
+	}
+	var claim, scope string
+	_ = json.Unmarshal(step2["custom_claim"], &claim)
+	_ = json.Unmarshal(step2["scope"], &scope)
+	if claim != "urn:aibi:external_data:EMEA:viewer-emea:"+dashID {
+		t.Fatalf("custom_claim = %q", claim)
+	}
+	if scope != "dashboards.lakeview-embedded:read dashboards.query-execution settings:read sql.redash-config:read" {
+		t.Fatalf("scope = %q", scope)
+	}
+
+	// Step 3: every field back, authorization_details as one JSON string.
+	form := url.Values{"grant_type": {"client_credentials"}}
+	for k, v := range step2 {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			form.Set(k, s)
+		} else {
+			form.Set(k, string(v))
+		}
+	}
+	r = postForm(t, em, spID, spSecret, form)
+	var step3 wire.TokenResponse
+	r.json(t, &step3)
+	if r.status != 200 || step3.Scope != scope {
+		t.Fatalf("step 3: %d %s", r.status, r.body)
+	}
+	c := verifyWithJWKS(t, em, step3.AccessToken)
+	if c.CustomClaim != claim || c.Subject != spID || c.HasScope("all-apis") || !c.HasScope("dashboards.query-execution") {
+		t.Fatalf("scoped claims = %+v", c)
+	}
+	if len(c.AuthorizationDetails) != 3 || c.AuthorizationDetails[2].ResourceName != details[2].ResourceName {
+		t.Fatalf("scoped authorization_details = %+v", c.AuthorizationDetails)
+	}
+	if c.ExpiresAt-c.IssuedAt != 3600 {
+		t.Fatalf("lifetime = %d s", c.ExpiresAt-c.IssuedAt)
+	}
+	// The audit log names the viewer, never the value.
+	audit := em.Audit(0)
+	if len(audit) != 1 || audit[0].ExternalViewerID != "viewer-emea" || audit[0].DashboardID != dashID || audit[0].TokenID != c.ID {
+		t.Fatalf("audit = %+v", audit)
+	}
+	b, _ := json.Marshal(audit)
+	if strings.Contains(string(b), "EMEA\"") || strings.Contains(string(b), ":EMEA:") {
+		t.Fatalf("audit log holds external_value: %s", b)
+	}
+}
+
+// The shared TokenInfo type (what the broker will use) builds the same form.
+func TestExchangeWithSharedTokenInfo(t *testing.T) {
+	em := start(t)
+	info := tokenInfo(t, em, spToken(t, em), "viewer-apac", "APAC")
+	if info.CustomClaim() != wire.CustomClaim("APAC", "viewer-apac", dashID) {
+		t.Fatalf("custom_claim = %q", info.CustomClaim())
+	}
+	r := postForm(t, em, spID, spSecret, info.ExchangeForm())
+	if r.status != 200 {
+		t.Fatalf("exchange: %d %s", r.status, r.body)
+	}
+}
+
+func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
+	em := start(t)
+	broad := spToken(t, em)
+	info := tokenInfo(t, em, broad, "viewer-emea", "EMEA")
+	other := tokenInfo(t, em, broad, "viewer-amer", "AMER")
+	_ = other
+
+	tamper := func(k, v string) url.Values {
+		f := info.ExchangeForm()
+		f.Set(k, v)
+		return f
+	}
+	drop := func(k string) url.Values {
+		f := info.ExchangeForm()
+		f.Del(k)
+		return f
+	}
+	details, _ := info.AuthorizationDetails()
+	foreign := append([]wire.AuthorizationDetail{}, details...)
+	foreign[2].ResourceName = "workspaces/" + workspaceID + "/dashboards/" + draftDashID
+	foreignJSON, _ := json.Marshal(foreign)
+	reordered, _ := json.MarshalIndent(details, "", "   ")
+
+	cases := []struct {
+		name   string
+		id     string
+		secret string
+		form   url.Values
+		status int
+		code   string
+		desc   string
+	}{
+		{"value changed in custom_claim", spID, spSecret, tamper("custom_claim", wire.CustomClaim("AMER", "viewer-emea", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"viewer changed in custom_claim", spID, spSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-x", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"foreign dashboard's details", spID, spSecret, tamper("authorization_details", string(foreignJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"scope widened", spID, spSecret, tamper("scope", info.Scope()+" all-apis"), 400, "invalid_grant", "scope does not match"},
+		{"extra field dropped", spID, spSecret, drop("resource_legacy_acl_path"), 400, "invalid_request", "resource_legacy_acl_path from the tokeninfo answer is missing"},
+		{"another client replays it", noAccessID, noAccessSec, info.ExchangeForm(), 400, "invalid_grant", "not issued by tokeninfo to this client"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := postForm(t, em, tc.id, tc.secret, tc.form)
+			var oe wire.OAuthError
+			r.json(t, &oe)
+			if r.status != tc.status || oe.Code != tc.code || !strings.Contains(oe.Description, tc.desc) {
+				t.Fatalf("got %d %+v, want %d %s containing %q", r.status, oe, tc.status, tc.code, tc.desc)
+			}
+		})
+	}
+	t.Run("re-encoded details are the same details", func(t *testing.T) {
+		r := postForm(t, em, spID, spSecret, tamper("authorization_details", string(reordered)))
+		if r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	if n := len(em.Audit(0)); n != 1 {
+		t.Fatalf("%d scoped tokens issued, want only the legitimate one", n)
+	}
+}
+
+func TestTokenInfoErrors(t *testing.T) {
+	em := start(t)
+	broad := spToken(t, em)
+	scoped := func() string {
+		r := postForm(t, em, spID, spSecret, tokenInfo(t, em, broad, "v1", "EMEA").ExchangeForm())
+		var tr wire.TokenResponse
+		r.json(t, &tr)
+		return tr.AccessToken
+	}()
+	noAccess := func() string {
+		r := postForm(t, em, noAccessID, noAccessSec, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+		var tr wire.TokenResponse
+		r.json(t, &tr)
+		return tr.AccessToken
+	}()
+	// A token from another emulator: right shape, unknown key and issuer.
+	foreign := spToken(t, start(t))
+	tampered := broad[:len(broad)-6] + "AAAAAA"
+
+	cases := []struct {
+		name        string
+		url, bearer string
+		status      int
+		code, msg   string
+	}{
+		{"no token", tokenInfoURL(em, dashID, "v1", "EMEA"), "", 401, "UNAUTHENTICATED", "Bearer"},
+		{"garbage token", tokenInfoURL(em, dashID, "v1", "EMEA"), "not-a-jwt", 401, "UNAUTHENTICATED", "malformed"},
+		{"bad signature", tokenInfoURL(em, dashID, "v1", "EMEA"), tampered, 401, "UNAUTHENTICATED", "signature"},
+		{"another workspace's token", tokenInfoURL(em, dashID, "v1", "EMEA"), foreign, 401, "UNAUTHENTICATED", ""},
+		{"scoped token", tokenInfoURL(em, dashID, "v1", "EMEA"), scoped, 403, "PERMISSION_DENIED", "required scopes: all-apis"},
+		{"missing viewer id", em.URL() + wire.TokenInfoPath(dashID) + "?external_value=EMEA", broad, 400, "INVALID_PARAMETER_VALUE", "external_viewer_id is required"},
+		{"pipe in value", tokenInfoURL(em, dashID, "v1", "EM|EA"), broad, 400, "INVALID_PARAMETER_VALUE", "'|'"},
+		{"colon in viewer", tokenInfoURL(em, dashID, "v:1", "EMEA"), broad, 400, "INVALID_PARAMETER_VALUE", "':'"},
+		{"over 1 KB", tokenInfoURL(em, dashID, "v1", strings.Repeat("x", 1023)), broad, 400, "INVALID_PARAMETER_VALUE", "limit is 1024"},
+		{"control character", tokenInfoURL(em, dashID, "v1", "EM\nEA"), broad, 400, "INVALID_PARAMETER_VALUE", "control"},
+		{"repeated viewer id", tokenInfoURL(em, dashID, "v1", "EMEA") + "&external_viewer_id=v2", broad, 400, "INVALID_PARAMETER_VALUE", "repeated"},
+		{"unknown dashboard", tokenInfoURL(em, "01f00000000000000000000000000000", "v1", "EMEA"), broad, 404, "RESOURCE_DOES_NOT_EXIST", "does not exist"},
+		{"unpublished dashboard", tokenInfoURL(em, draftDashID, "v1", "EMEA"), broad, 404, "RESOURCE_DOES_NOT_EXIST", "not published"},
+		{"no CAN RUN", tokenInfoURL(em, dashID, "v1", "EMEA"), noAccess, 403, "PERMISSION_DENIED", "CAN RUN"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := get(t, tc.url, tc.bearer)
+			var ae wire.APIError
+			r.json(t, &ae)
+			if r.status != tc.status || ae.ErrorCode != tc.code || !strings.Contains(ae.Message, tc.msg) {
+				t.Fatalf("got %d %+v, want %d %s containing %q", r.status, ae, tc.status, tc.code, tc.msg)
+			}
+		})
+	}
+	t.Run("exactly 1 KB is accepted", func(t *testing.T) {
+		r := get(t, tokenInfoURL(em, dashID, "v1", strings.Repeat("x", 1022)), broad)
+		if r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	t.Run("empty value is accepted", func(t *testing.T) {
+		if r := get(t, tokenInfoURL(em, dashID, "v1", ""), broad); r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+}
+
+func TestExpiredTokenIsRefused(t *testing.T) {
+	em := start(t)
+	if err := em.SetTokenLifetime(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	broad := spToken(t, em)
+	if err := em.SetClockSkew(11 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad)
+	var ae wire.APIError
+	r.json(t, &ae)
+	if r.status != http.StatusUnauthorized || !strings.Contains(ae.Message, "expired") {
+		t.Fatalf("got %d %+v", r.status, ae)
+	}
+}
+
+func TestPermissionIsCheckedAgainAtExchange(t *testing.T) {
+	em := start(t)
+	info := tokenInfo(t, em, spToken(t, em), "v1", "EMEA")
+	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = nil }); err != nil {
+		t.Fatal(err)
+	}
+	r := postForm(t, em, spID, spSecret, info.ExchangeForm())
+	var oe wire.OAuthError
+	r.json(t, &oe)
+	if r.status != 400 || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "CAN RUN") {
+		t.Fatalf("got %d %+v", r.status, oe)
+	}
+}
