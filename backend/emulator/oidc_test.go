@@ -116,7 +116,9 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"ids differ", func() response { return postForm(t, em, spID, spSecret, with("client_id", noAccessID)) }, 400, "invalid_request", "differs"},
 		{"no grant type", func() response { return postForm(t, em, spID, spSecret, url.Values{"scope": {"all-apis"}}) }, 400, "invalid_request", "grant_type is required"},
 		{"unknown grant", func() response { return postForm(t, em, spID, spSecret, with("grant_type", "password")) }, 400, "unsupported_grant_type", `"password"`},
-		{"no scope", func() response { return postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}}) }, 400, "invalid_scope", "scope is required"},
+		{"no scope", func() response {
+			return postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}})
+		}, 400, "invalid_scope", "scope is required"},
 		{"unknown scope", func() response { return postForm(t, em, spID, spSecret, with("scope", "root")) }, 400, "invalid_scope", `"root"`},
 		{"embed scope alone", func() response {
 			return postForm(t, em, spID, spSecret, with("scope", "dashboards.lakeview-embedded:read"))
