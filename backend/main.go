@@ -120,7 +120,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	e := server.New(server.Settings{InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID})
+	e := server.New(server.Deps{Logger: logger, Settings: server.Settings{InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID}})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)

@@ -46,13 +46,16 @@ func (e *Emulator) SetTokenLifetime(d time.Duration) error {
 	return nil
 }
 
-// SetRateLimit sets the tokeninfo limit per second; 0 turns it off.
+// SetRateLimit sets the limit per second of tokeninfo calls and of
+// dashboard loads; 0 turns it off.
 func (e *Emulator) SetRateLimit(perSecond float64) error {
 	if perSecond < 0 || perSecond > 1e6 {
 		return fmt.Errorf("rate limit %g: must be between 0 (off) and 1000000", perSecond)
 	}
-	e.limiter.SetLimit(limitOf(perSecond))
-	e.limiter.SetBurst(burstOf(perSecond))
+	for _, l := range []*rate.Limiter{e.limiter, e.embedLimiter} {
+		l.SetLimit(limitOf(perSecond))
+		l.SetBurst(burstOf(perSecond))
+	}
 	return nil
 }
 

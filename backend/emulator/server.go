@@ -48,13 +48,17 @@ type Emulator struct {
 	log      *slog.Logger
 	keys     *keyring
 	clock    clock
-	lifetime atomic.Int64 // seconds
-	limiter  *rate.Limiter
-	faults   faultQueue
-	grants   grantStore
-	requests *ring[RequestEntry]
-	audit    *ring[AuditEntry]
-	handler  http.Handler
+	lifetime atomic.Int64  // seconds
+	limiter  *rate.Limiter // tokeninfo calls
+	// embedLimiter counts dashboard loads: the workspace allows 20 per second.
+	embedLimiter *rate.Limiter
+	renderers    map[string]renderer // by dashboard id
+	closers      []func() error
+	faults       faultQueue
+	grants       grantStore
+	requests     *ring[RequestEntry]
+	audit        *ring[AuditEntry]
+	handler      http.Handler
 
 	srv *http.Server
 }
@@ -72,13 +76,14 @@ func New(opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{
-		state:    st,
-		baseURL:  strings.TrimRight(opts.BaseURL, "/"),
-		log:      opts.Logger,
-		keys:     keys,
-		limiter:  rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
-		requests: newRing[RequestEntry](2000),
-		audit:    newRing[AuditEntry](20000),
+		state:        st,
+		baseURL:      strings.TrimRight(opts.BaseURL, "/"),
+		log:          opts.Logger,
+		keys:         keys,
+		limiter:      rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
+		embedLimiter: rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
+		requests:     newRing[RequestEntry](2000),
+		audit:        newRing[AuditEntry](20000),
 	}
 	if e.log == nil {
 		e.log = slog.Default()
@@ -112,6 +117,11 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+wire.PathKeys, e.handleKeys)
 	mux.HandleFunc("POST "+wire.PathToken, e.handleToken)
 	mux.HandleFunc("GET "+wire.TokenInfoPath("{id}"), e.handleTokenInfo)
+
+	mux.HandleFunc("GET "+pathEmbedPage+"{id}", e.handleEmbedPage)
+	mux.HandleFunc("GET "+pathEmbedPage+"{id}/pages/{page}", e.handleEmbedPage)
+	mux.HandleFunc("GET "+pathEmbedStatic+"{file}", e.handleEmbedStatic)
+	mux.HandleFunc("GET "+pathEmbedAPI+"{id}/render", e.handleEmbedRender)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
 	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)

@@ -1,8 +1,11 @@
-// Package server builds embedlab's Echo application: the JSON API under
-// /api/ first, then the go-app handler that serves the Wasm frontend.
+// Package server builds embedlab's Echo application: one route table with
+// the JSON API under /api/ first, then the go-app handler that serves the
+// Wasm frontend. Handlers decode, validate, act and respond; errors become
+// HTTP answers in one place (errors.go).
 package server
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -22,17 +25,43 @@ type Settings struct {
 	Version string
 }
 
-// New returns the configured Echo application.
-func New(s Settings) *echo.Echo {
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.Use(middleware.Recover())
+// Deps are the server's collaborators.
+type Deps struct {
+	Settings Settings
+	Logger   *slog.Logger
+}
 
-	e.GET("/api/health", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+// Server is the configured application.
+type Server struct {
+	log      *slog.Logger
+	settings Settings
+	mappers  []func(error) *problem
+	echo     *echo.Echo
+}
+
+// New builds the application.
+func New(d Deps) *Server {
+	s := &Server{log: d.Logger, settings: d.Settings}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	s.echo = e
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(s.logRequests())
+	e.Use(s.recoverPanics())
+	e.Use(secureHeaders(d.Settings.InstanceURL))
+
+	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
+	a.GET("/health", s.health)
+	a.Any("/*", func(c echo.Context) error {
+		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
 
+	// The go-app handler comes last: every path the API does not claim is a page.
 	ui.Routes()
 	e.Any("/*", echo.WrapHandler(&app.Handler{
 		Name:         "embedlab",
@@ -41,9 +70,16 @@ func New(s Settings) *echo.Echo {
 		Description:  "Per-viewer scoped tokens for embedded Databricks AI/BI dashboards, and bearer tokens for Databricks Apps.",
 		Icon:         app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", SVG: "/web/icon.svg"},
 		Styles:       []string{"/web/style.css"},
-		Version:      s.Version,
-		Env:          map[string]string{ui.EnvInstanceURL: s.InstanceURL},
+		Version:      d.Settings.Version,
+		Env:          map[string]string{ui.EnvInstanceURL: d.Settings.InstanceURL},
 		LoadingLabel: "Loading embedlab… {progress}%",
 	}))
-	return e
+	return s
+}
+
+// ServeHTTP serves the application.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }

@@ -1,0 +1,187 @@
+// The emulated embedded dashboard page: it speaks the embedding protocol of
+// ../shared/docs/wire-formats.md with its parent window and renders the
+// dashboard with the token it is given. Served from the workspace's origin.
+(function () {
+  'use strict';
+
+  var body = document.body;
+  var allowed = JSON.parse(body.getAttribute('data-origins') || '[]');
+  var dashboardId = body.getAttribute('data-dashboard');
+  var page = body.getAttribute('data-page') || '';
+  var root = document.getElementById('dashboard');
+  var tabs = document.getElementById('tabs');
+  var notice = document.getElementById('notice');
+  var meta = document.getElementById('meta');
+  var refreshButton = document.getElementById('refresh');
+
+  var token = null;
+  var tokenExp = 0;
+  var refreshes = 0;
+  var loading = false;
+  var expiryTimer = null;
+
+  function setState(state) { body.setAttribute('data-state', state); }
+
+  function showNotice(kind, title, detail, code) {
+    notice.hidden = false;
+    notice.className = 'notice notice-' + kind;
+    notice.textContent = '';
+    var h = document.createElement('strong');
+    h.textContent = title;
+    notice.appendChild(h);
+    if (detail) {
+      var p = document.createElement('p');
+      p.textContent = detail;
+      notice.appendChild(p);
+    }
+    if (code) {
+      var c = document.createElement('code');
+      c.textContent = code;
+      notice.appendChild(c);
+      body.setAttribute('data-error', code);
+    }
+  }
+
+  function clearNotice() {
+    notice.hidden = true;
+    body.removeAttribute('data-error');
+  }
+
+  function fail(code, title, detail) {
+    setState('error');
+    root.textContent = '';
+    showNotice('error', title, detail, code);
+  }
+
+  // The parent's origin is not known to the frame; posting to each allowed
+  // origin delivers to the one that embeds us and to no other.
+  function tellParent(msg) {
+    allowed.forEach(function (origin) {
+      try { window.parent.postMessage(msg, origin); } catch (e) { /* a malformed origin in state */ }
+    });
+  }
+
+  function decodeExp(t) {
+    try {
+      var part = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+      var claims = JSON.parse(atob(part));
+      return typeof claims.exp === 'number' ? claims.exp : 0;
+    } catch (e) {
+      return 0;
+    }
+  }
+
+  function watchExpiry() {
+    if (expiryTimer) { clearTimeout(expiryTimer); }
+    var ms = tokenExp * 1000 - Date.now();
+    expiryTimer = setTimeout(function () {
+      showNotice('warn', 'The token has expired',
+        'No new token arrived before it expired. The embedding page must send DATABRICKS_SET_TOKEN before exp, or reload the frame.',
+        'TOKEN_EXPIRED');
+      setState('expired');
+    }, Math.max(0, Math.min(ms, 2147483647)));
+  }
+
+  function acceptToken(t) {
+    var exp = typeof t === 'string' && t.split('.').length === 3 ? decodeExp(t) : 0;
+    if (!exp) {
+      fail('INVALID_TOKEN_FORMAT', 'The token is malformed', 'Expected a JWT (three base64url parts separated by dots) with an exp claim.');
+      return;
+    }
+    if (token !== null) { refreshes++; }
+    token = t;
+    tokenExp = exp;
+    body.setAttribute('data-token-exp', String(exp));
+    body.setAttribute('data-refreshes', String(refreshes));
+    watchExpiry();
+    load();
+  }
+
+  function renderTabs(pages) {
+    tabs.textContent = '';
+    (pages || []).forEach(function (p) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = p.display_name || p.name;
+      b.setAttribute('data-page', p.name);
+      if (p.name === page) { b.className = 'active'; }
+      b.addEventListener('click', function () { page = p.name; load(); });
+      tabs.appendChild(b);
+    });
+  }
+
+  function load() {
+    if (!token || loading) { return; }
+    loading = true;
+    setState('loading');
+    var url = '/embed/api/dashboards/' + encodeURIComponent(dashboardId) + '/render?page=' + encodeURIComponent(page);
+    fetch(url, { headers: { 'Authorization': 'Bearer ' + token }, cache: 'no-store' })
+      .then(function (res) {
+        return res.json().then(function (data) { return { ok: res.ok, status: res.status, data: data }; },
+          function () { return { ok: false, status: res.status, data: { error_code: 'BAD_RESPONSE', message: 'The workspace answered ' + res.status + ' with no JSON.' } }; });
+      })
+      .then(function (r) {
+        loading = false;
+        if (!r.ok) {
+          fail(r.data.error_code || String(r.status), titleFor(r.status, r.data.error_code), r.data.message);
+          return;
+        }
+        page = r.data.page;
+        renderTabs(r.data.pages);
+        root.innerHTML = r.data.html; // built and escaped by the workspace's own renderer
+        meta.textContent = 'Viewer ' + r.data.external_viewer_id + ' · token expires ' + new Date(tokenExp * 1000).toLocaleTimeString() +
+          (refreshes ? ' · token refreshed ' + refreshes + '×' : '');
+        body.setAttribute('data-viewer', r.data.external_viewer_id);
+        body.setAttribute('data-page', page);
+        clearNotice();
+        setState('ready');
+      }, function (err) {
+        loading = false;
+        fail('NETWORK', 'The workspace could not be reached', String(err));
+      });
+  }
+
+  function titleFor(status, code) {
+    if (status === 401) { return 'The token was refused'; }
+    if (status === 403) { return 'The token does not grant this dashboard'; }
+    if (status === 404) { return 'Dashboard not found'; }
+    if (status === 429) { return 'Too many dashboard loads'; }
+    return 'The dashboard could not be loaded (' + (code || status) + ')';
+  }
+
+  window.addEventListener('message', function (ev) {
+    if (allowed.indexOf(ev.origin) < 0) { return; } // only the embedding origins the workspace allows
+    var d = ev.data;
+    if (!d || typeof d !== 'object') { return; }
+    if (d.type === 'DATABRICKS_SET_CONFIG') {
+      if (!d.config || d.config.version !== 1) {
+        fail('INVALID_CONFIG_VERSION', 'Unsupported embedding configuration', 'config.version must be 1.');
+        return;
+      }
+      refreshButton.hidden = !!d.config.hideRefreshButton;
+      body.setAttribute('data-configured', 'true');
+    } else if (d.type === 'DATABRICKS_SET_TOKEN') {
+      acceptToken(d.token);
+    }
+  });
+
+  refreshButton.addEventListener('click', load);
+
+  // The first token travels in the URL fragment, so it never reaches a
+  // server log; it is removed from the address at once.
+  var m = /(?:^|&)token=([^&]+)/.exec(location.hash.slice(1));
+  if (m) {
+    history.replaceState(null, '', location.pathname + location.search);
+    acceptToken(decodeURIComponent(m[1]));
+  } else {
+    setState('waiting');
+    showNotice('info', 'Waiting for a token', 'The embedding page sends one with DATABRICKS_SET_TOKEN.');
+    setTimeout(function () {
+      if (token === null) {
+        fail('NO_TOKEN', 'No token was provided',
+          'Pass one in the URL fragment (#token=...) or send DATABRICKS_SET_TOKEN from an allowed embedding origin: ' + allowed.join(', '));
+      }
+    }, 10000);
+  }
+  tellParent({ type: 'DATABRICKS_EMBED_READY' });
+})();

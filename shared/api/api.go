@@ -1,0 +1,17 @@
+// Package api defines the JSON payloads of embedlab's own backend API, the
+// one the Wasm frontend calls. Both sides compile it, so a renamed field
+// breaks the build rather than the page.
+package api
+
+// Error is every error answer of the API.
+type Error struct {
+	// Error is a stable machine code, e.g. "forbidden", "upstream_bad_secret".
+	Error string `json:"error"`
+	// Message says what went wrong, for a person.
+	Message string `json:"message"`
+	// Fix says what to do about it, when embedlab knows.
+	Fix       string `json:"fix,omitempty"`
+	RequestID string `json:"request_id"`
+	// RetryAfter is in seconds, for rate-limited answers.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
