@@ -24,7 +24,7 @@ const (
 
 // LoginRequest is the body of POST /api/session.
 type LoginRequest struct {
-	User     string `json:"user"`
+	Name     string `json:"name"`
 	Password string `json:"password"`
 }
 
@@ -33,6 +33,7 @@ type Session struct {
 	User        string    `json:"user"`
 	DisplayName string    `json:"display_name"`
 	CSRFToken   string    `json:"csrf_token"`
+	IssuedAt    time.Time `json:"issued_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 

@@ -1,0 +1,37 @@
+// Package session logs embedlab's users in and keeps them logged in.
+//
+// Users come from a JSON file of bcrypt hashes (LoadUsers, ParseUsers) or the
+// bundled demo users (DefaultUsers, DemoPasswords). A Manager checks a login,
+// throttles failures per user name and per client IP, and hands out a
+// session: a JWT signed HS256 with the Manager's key, kept in an HttpOnly,
+// SameSite=Lax cookie. The session is stateless, so the server keeps nothing
+// per user except the ids of sessions ended early by Logout.
+//
+// Cross-site request forgery is stopped three ways:
+//   - every state-changing request of a logged-in user (anything but GET,
+//     HEAD, OPTIONS, TRACE) must carry the session's CSRF token in the
+//     X-CSRF-Token header (RequireCSRF); a page on another site cannot read
+//     it, because it only ever travels in the JSON of login and whoami;
+//   - the cookie is SameSite=Lax, so browsers do not send it on cross-site
+//     POSTs in the first place;
+//   - the login route, which has no session yet, accepts only
+//     Content-Type: application/json (an HTML form cannot send that, and a
+//     cross-site fetch that does needs a CORS preflight nobody answers) and
+//     refuses requests the browser marks as cross-origin (Sec-Fetch-Site,
+//     else Origin against Host, via net/http's CrossOriginProtection). That
+//     stops "login CSRF", where a page logs the victim into the attacker's
+//     account.
+//
+// Every refusal is an *Error with a Code; (*Error).Status is the one place
+// that maps codes to HTTP status, and EchoError turns an error into the
+// *echo.HTTPError the server's error handler already understands.
+//
+// Typical wiring:
+//
+//	api.POST("/login", sm.HandleLogin)
+//	authed := api.Group("", sm.RequireSession(), sm.RequireCSRF())
+//	authed.GET("/whoami", sm.HandleWhoAmI)
+//	authed.POST("/logout", sm.HandleLogout)
+//
+// Passwords and hashes never appear in an error, a log line or a response.
+package session

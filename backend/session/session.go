@@ -1,0 +1,220 @@
+package session
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Session is a logged-in user. Its JSON is what login and whoami return:
+// the CSRF token must reach the page's script, which sends it back in
+// X-CSRF-Token; the session's id stays server side.
+type Session struct {
+	ID          string    `json:"-"` // the token's jti
+	User        string    `json:"user"`
+	DisplayName string    `json:"display_name"`
+	CSRFToken   string    `json:"csrf_token"`
+	IssuedAt    time.Time `json:"issued_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// String leaves the CSRF token out, so logging a Session does not hand it
+// to whoever reads the log.
+func (s Session) String() string {
+	return fmt.Sprintf("session{user=%s expires=%s}", s.User, s.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// CSRFHeader carries the session's CSRF token on state-changing requests.
+const CSRFHeader = "X-CSRF-Token"
+
+// issuer is the tokens' iss: a token made by anything else with the same
+// key (there should be none) is still refused.
+const issuer = "embedlab/session"
+
+// maxCookieBytes bounds the cookie parsed; ours are about 400 bytes.
+const maxCookieBytes = 4096
+
+// claims are the session token's claims.
+type claims struct {
+	Name string `json:"name"`
+	CSRF string `json:"csrf"`
+	jwt.RegisteredClaims
+}
+
+// Login checks name and password and starts a session. name is matched in
+// lower case, ignoring surrounding spaces. clientIP is the caller's address
+// (echo.Context.RealIP; set Echo's IPExtractor to match the proxy in front,
+// or a client could pick its own): failures are throttled per name and per
+// address, and a throttled attempt is refused before any password check.
+//
+// Unknown names and wrong passwords give the same error, ErrBadCredentials,
+// after the same bcrypt work. A success resets the name's failures, but not
+// the address's: else one valid account would reset the limit for guessing
+// at all the others from the same address.
+func (m *Manager) Login(name, password, clientIP string) (Session, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	now := m.now()
+	ub, uwait := m.byUser.begin(userKey(name), now)
+	ib, iwait := m.byIP.begin(ipKey(clientIP), now)
+	if ub == nil || ib == nil {
+		if ub != nil {
+			m.byUser.end(ub, now, release)
+		}
+		if ib != nil {
+			m.byIP.end(ib, now, release)
+		}
+		// The log learns which limit it was, but not the name typed.
+		cause := fmt.Errorf("too many failures from address %s", ipKey(clientIP))
+		if uwait > 0 {
+			cause = errors.New("too many failures for the name given")
+		}
+		e := &Error{Code: CodeThrottled, RetryAfter: max(uwait, iwait), Err: cause}
+		e.Message = fmt.Sprintf("too many failed logins: try again in %d seconds", e.RetryAfterSeconds())
+		return Session{}, e
+	}
+
+	user, err := m.users.verify(name, password)
+	now = m.now() // bcrypt took a while
+	if err != nil {
+		m.byUser.end(ub, now, countFailure)
+		m.byIP.end(ib, now, countFailure)
+		cause := err
+		if !errors.Is(err, errUnknownUser) {
+			cause = fmt.Errorf("user %q: %w", name, err) // a real name; unknown ones may be mistyped passwords
+		}
+		return Session{}, newError(CodeBadCredentials, "wrong user name or password", cause)
+	}
+	m.byUser.end(ub, now, refill)
+	m.byIP.end(ib, now, release)
+
+	// JWT times are whole seconds; truncating here makes the Session equal
+	// to what FromRequest later reads back.
+	now = now.Truncate(time.Second)
+	return Session{
+		ID:          rand.Text(),
+		User:        user.Name,
+		DisplayName: user.DisplayName,
+		CSRFToken:   rand.Text(),
+		IssuedAt:    now,
+		ExpiresAt:   now.Add(m.ttl),
+	}, nil
+}
+
+// token signs a session. HMAC is deterministic, so the same session always
+// gives the same token and Session need not carry it.
+func (m *Manager) token(s Session) (string, error) {
+	c := claims{
+		Name: s.DisplayName,
+		CSRF: s.CSRFToken,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    issuer,
+			Subject:   s.User,
+			ID:        s.ID,
+			IssuedAt:  jwt.NewNumericDate(s.IssuedAt),
+			ExpiresAt: jwt.NewNumericDate(s.ExpiresAt),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(m.key)
+}
+
+// Cookie returns the session's cookie: HttpOnly so scripts cannot read the
+// token, SameSite=Lax so cross-site POSTs do not carry it, Path=/ for the
+// whole app, Secure as configured, and expiring with the session.
+func (m *Manager) Cookie(s Session) (*http.Cookie, error) {
+	tok, err := m.token(s)
+	if err != nil {
+		return nil, fmt.Errorf("session: sign token: %w", err)
+	}
+	return &http.Cookie{
+		Name:     m.cookieName,
+		Value:    tok,
+		Path:     "/",
+		Expires:  s.ExpiresAt,
+		MaxAge:   max(1, int(s.ExpiresAt.Sub(m.now()).Seconds())),
+		HttpOnly: true,
+		Secure:   m.secure,
+		SameSite: http.SameSiteLaxMode,
+	}, nil
+}
+
+// SetCookie adds the session's cookie to a response.
+func (m *Manager) SetCookie(w http.ResponseWriter, s Session) error {
+	c, err := m.Cookie(s)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, c)
+	return nil
+}
+
+// clearCookie deletes the cookie; the attributes must match the cookie's
+// for every browser to drop it.
+func (m *Manager) clearCookie() *http.Cookie {
+	return &http.Cookie{Name: m.cookieName, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode}
+}
+
+// Logout ends the request's session, if it has a valid one, so its token is
+// refused from now on even if a copy survives, and deletes the cookie.
+func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) {
+	if s, err := m.FromRequest(r); err == nil {
+		m.revoked.add(s.ID, s.ExpiresAt, m.now())
+	}
+	http.SetCookie(w, m.clearCookie())
+}
+
+// FromRequest returns the session of a request's cookie. It refuses, with
+// ErrNoSession, a missing cookie and a token that is expired, logged out,
+// of a user no longer in Users, not signed HS256 with this Manager's key
+// (alg "none" included), or missing a claim.
+func (m *Manager) FromRequest(r *http.Request) (Session, error) {
+	c, err := r.Cookie(m.cookieName)
+	if err != nil || c.Value == "" {
+		return Session{}, newError(CodeNoSession, "not logged in", nil)
+	}
+	return m.parse(c.Value)
+}
+
+func (m *Manager) parse(tok string) (Session, error) {
+	invalid := func(cause error) (Session, error) {
+		return Session{}, newError(CodeNoSession, "session is not valid: log in again", cause)
+	}
+	if len(tok) > maxCookieBytes {
+		return invalid(fmt.Errorf("token of %d bytes", len(tok)))
+	}
+	var c claims
+	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return m.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // refuses none, HS384, RS256...
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(issuer),
+		jwt.WithTimeFunc(m.now),
+		jwt.WithStrictDecoding(),
+	)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Session{}, newError(CodeNoSession, "session expired: log in again", err)
+	case err != nil:
+		return invalid(err)
+	case c.Subject == "" || c.ID == "" || c.CSRF == "" || c.IssuedAt == nil:
+		return invalid(errors.New("token lacks sub, jti, csrf or iat"))
+	case m.revoked.has(c.ID):
+		return Session{}, newError(CodeNoSession, "logged out: log in again", nil)
+	}
+	if _, ok := m.users.Lookup(c.Subject); !ok {
+		return invalid(fmt.Errorf("user %q is no longer a login user", c.Subject))
+	}
+	return Session{
+		ID:          c.ID,
+		User:        c.Subject,
+		DisplayName: c.Name,
+		CSRFToken:   c.CSRF,
+		IssuedAt:    c.IssuedAt.Time,
+		ExpiresAt:   c.ExpiresAt.Time,
+	}, nil
+}
