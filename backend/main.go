@@ -22,6 +22,8 @@ import (
 	"embedlab/backend/config"
 	"embedlab/backend/emulator"
 	"embedlab/backend/server"
+	"embedlab/backend/session"
+	"embedlab/backend/viewers"
 )
 
 func main() {
@@ -96,6 +98,45 @@ func startEmulator(statePath, addr, publicURL string, logger *slog.Logger) (*emu
 	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger}, addr)
 }
 
+// buildServer assembles the application from the configuration.
+func buildServer(cfg *config.Config, logger *slog.Logger) (*server.Server, error) {
+	users := session.DefaultUsers()
+	if cfg.UsersFile != "" {
+		u, err := session.LoadUsers(cfg.UsersFile)
+		if err != nil {
+			return nil, err
+		}
+		users = u
+	}
+	var vs *viewers.Set
+	var err error
+	switch {
+	case cfg.ViewersFile != "":
+		vs, err = viewers.Load(cfg.ViewersFile)
+	case cfg.ExternalViewerID != "":
+		vs, err = viewers.FromEnv(cfg.ExternalViewerID, cfg.ExternalValue, users.Names())
+	default:
+		vs = viewers.Default()
+	}
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := session.New(session.Options{Key: cfg.SessionKey, Users: users})
+	if err != nil {
+		return nil, err
+	}
+	if sessions.KeyGenerated() {
+		logger.Info("no EMBEDLAB_SESSION_KEY: a new session key was made, so sessions end when embedlab restarts")
+	}
+	return server.New(server.Deps{
+		Logger: logger, Sessions: sessions, Viewers: vs,
+		Settings: server.Settings{
+			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
+			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin,
+		},
+	}), nil
+}
+
 func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer, logger *slog.Logger) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see README.md)")
@@ -116,11 +157,17 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 			_ = em.Shutdown(sctx)
 		}()
 		cfg.InstanceURL, cfg.WorkspaceID = em.URL(), em.WorkspaceID()
+		if cfg.DashboardID, cfg.ClientID, cfg.ClientSecret, err = em.Embedding(); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	e := server.New(server.Deps{Logger: logger, Settings: server.Settings{InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID}})
+	e, err := buildServer(cfg, logger)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is embedlab's configuration.
@@ -33,6 +34,26 @@ type Config struct {
 	DashboardID  string
 	ClientID     string
 	ClientSecret string
+
+	// UsersFile lists the login users (EMBEDLAB_USERS_FILE); empty for the
+	// bundled demo users.
+	UsersFile string
+	// ViewersFile lists the external viewers and who may act as them
+	// (EMBEDLAB_VIEWERS_FILE); empty for the bundled demo viewers.
+	ViewersFile string
+	// ExternalViewerID and ExternalValue are the single viewer of the
+	// sample apps (EXTERNAL_VIEWER_ID, EXTERNAL_VALUE), open to every user.
+	ExternalViewerID string
+	ExternalValue    string
+	// SessionKey signs session cookies (EMBEDLAB_SESSION_KEY, at least 32
+	// bytes); empty makes a new key at each start.
+	SessionKey []byte
+	// RefreshMargin is how long before expiry a scoped token is replaced
+	// (EMBEDLAB_REFRESH_MARGIN, default 5m).
+	RefreshMargin time.Duration
+	// UpstreamRate bounds dashboard-token work per second
+	// (EMBEDLAB_UPSTREAM_RATE, default 20, the workspace's own limit).
+	UpstreamRate float64
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -44,7 +65,7 @@ func Load(getenv Getenv) (*Config, error) {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
-	c := &Config{Port: 3000, EmulatorAddr: "127.0.0.1:8000"}
+	c := &Config{Port: 3000, EmulatorAddr: "127.0.0.1:8000", RefreshMargin: 5 * time.Minute, UpstreamRate: 20}
 	if p := getenv("PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -62,6 +83,36 @@ func Load(getenv Getenv) (*Config, error) {
 	c.ClientSecret = pick(getenv, &errs, "SERVICE_PRINCIPAL_SECRET", "DATABRICKS_CLIENT_SECRET")
 	c.WorkspaceID = getenv("WORKSPACE_ID")
 	c.DashboardID = getenv("DASHBOARD_ID")
+
+	c.UsersFile = getenv("EMBEDLAB_USERS_FILE")
+	c.ViewersFile = getenv("EMBEDLAB_VIEWERS_FILE")
+	c.ExternalViewerID, c.ExternalValue = getenv("EXTERNAL_VIEWER_ID"), getenv("EXTERNAL_VALUE")
+	switch {
+	case (c.ExternalViewerID == "") != (c.ExternalValue == ""):
+		bad("EXTERNAL_VIEWER_ID and EXTERNAL_VALUE go together: set both for a single viewer, or neither")
+	case c.ExternalViewerID != "" && c.ViewersFile != "":
+		bad("EXTERNAL_VIEWER_ID and EMBEDLAB_VIEWERS_FILE both name the viewers: use one")
+	}
+	if k := getenv("EMBEDLAB_SESSION_KEY"); k != "" {
+		if len(k) < 32 {
+			bad("EMBEDLAB_SESSION_KEY is %d bytes: it must be at least 32 (make one with: openssl rand -base64 48)", len(k))
+		}
+		c.SessionKey = []byte(k)
+	}
+	if m := getenv("EMBEDLAB_REFRESH_MARGIN"); m != "" {
+		d, err := time.ParseDuration(m)
+		if err != nil || d < 10*time.Second || d > 30*time.Minute {
+			bad("EMBEDLAB_REFRESH_MARGIN=%q: must be a duration from 10s to 30m, e.g. 5m", m)
+		}
+		c.RefreshMargin = d
+	}
+	if r := getenv("EMBEDLAB_UPSTREAM_RATE"); r != "" {
+		v, err := strconv.ParseFloat(r, 64)
+		if err != nil || v <= 0 || v > 1000 {
+			bad("EMBEDLAB_UPSTREAM_RATE=%q: must be a number of calls per second above 0, at most 1000", r)
+		}
+		c.UpstreamRate = v
+	}
 
 	set := map[string]string{
 		"INSTANCE_URL (or DATABRICKS_HOST)": c.InstanceURL,

@@ -244,3 +244,19 @@ func (e *Emulator) Update(f func(*State)) error {
 	e.state = next
 	return nil
 }
+
+// Embedding names what an embedding app uses in emulator mode: the first
+// published dashboard and a service principal with CAN RUN on it. The
+// secret goes to the backend in the same process, never further.
+func (e *Emulator) Embedding() (dashboardID, clientID, clientSecret string, err error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, d := range e.state.Dashboards {
+		if !d.Published || len(d.CanRun) == 0 {
+			continue
+		}
+		sp, _ := e.state.servicePrincipal(d.CanRun[0]) // validated to exist
+		return d.ID, sp.ApplicationID, sp.Secret, nil
+	}
+	return "", "", "", fmt.Errorf("the emulator state has no published dashboard that a service principal may run: publish one and give a principal CAN RUN")
+}

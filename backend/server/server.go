@@ -7,12 +7,16 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"embedlab/app/ui"
+	"embedlab/backend/session"
+	"embedlab/backend/viewers"
+	"embedlab/shared/api"
 )
 
 // Settings are what the server needs to know about the workspace.
@@ -20,6 +24,15 @@ type Settings struct {
 	InstanceURL string
 	WorkspaceID string
 	DashboardID string
+	// Pages of the dashboard, when known (always in emulator mode).
+	Pages []api.DashboardPage
+	// Emulated is true when the workspace is the bundled emulator.
+	Emulated bool
+	// DemoUsers lists the bundled demo logins on the login page (emulator
+	// mode with the bundled users file only).
+	DemoUsers bool
+	// RefreshMargin is how long before expiry the frontend renews a token.
+	RefreshMargin time.Duration
 	// Version is the go-app version; empty makes go-app derive a new one at
 	// each start, so browsers pick up a rebuilt Wasm.
 	Version string
@@ -29,6 +42,8 @@ type Settings struct {
 type Deps struct {
 	Settings Settings
 	Logger   *slog.Logger
+	Sessions *session.Manager
+	Viewers  *viewers.Set
 }
 
 // Server is the configured application.
@@ -37,17 +52,22 @@ type Server struct {
 	settings Settings
 	mappers  []func(error) *problem
 	echo     *echo.Echo
+	sessions *session.Manager
+	viewers  *viewers.Set
 }
 
 // New builds the application.
 func New(d Deps) *Server {
-	s := &Server{log: d.Logger, settings: d.Settings}
+	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	// The client address is the peer's: X-Forwarded-For would let a client
+	// pick its own address and dodge the login throttle.
+	e.IPExtractor = echo.ExtractIPDirect()
 	s.echo = e
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
@@ -57,6 +77,12 @@ func New(d Deps) *Server {
 
 	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
 	a.GET("/health", s.health)
+	a.GET("/embed-settings", s.embedSettings)
+	a.POST("/session", s.sessions.HandleLogin)
+	auth := a.Group("", s.sessions.RequireSession(), rememberUser, s.sessions.RequireCSRF())
+	auth.GET("/session", s.sessions.HandleWhoAmI)
+	auth.DELETE("/session", s.sessions.HandleLogout)
+	auth.GET("/viewers", s.listViewers)
 	a.Any("/*", func(c echo.Context) error {
 		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
