@@ -11,4 +11,5 @@ const EnvInstanceURL = "EMBEDLAB_INSTANCE_URL"
 // Routes registers every page.
 func Routes() {
 	app.Route("/", func() app.Composer { return &home{} })
+	app.Route("/login", func() app.Composer { return &loginPage{} })
 }
