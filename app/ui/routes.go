@@ -10,6 +10,6 @@ const EnvInstanceURL = "EMBEDLAB_INSTANCE_URL"
 
 // Routes registers every page.
 func Routes() {
-	app.Route("/", func() app.Composer { return &home{} })
+	app.Route("/", func() app.Composer { return &dashboardPage{} })
 	app.Route("/login", func() app.Composer { return &loginPage{} })
 }

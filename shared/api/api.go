@@ -15,3 +15,15 @@ type Error struct {
 	// RetryAfter is in seconds, for rate-limited answers.
 	RetryAfter int `json:"retry_after,omitempty"`
 }
+
+// Error codes of the embed-token route, one per cause the UI diagnoses.
+const (
+	CodeBadSecret        = "upstream_bad_secret"
+	CodeNoCanRun         = "upstream_no_can_run"
+	CodeUnknownDashboard = "upstream_unknown_dashboard"
+	CodeRateLimited      = "upstream_rate_limited"
+	CodeUnreachable      = "upstream_unreachable"
+	CodeUpstream         = "upstream_error"
+	CodeForbiddenViewer  = "forbidden_viewer"
+	CodeInvalidViewer    = "invalid_viewer"
+)

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"embedlab/shared/api"
+)
+
+// topBar is the header of the signed-in pages.
+type topBar struct {
+	app.Compo
+
+	ISession api.Session
+	IActive  string // "dashboard" or "compare"
+	IQuery   string // the query string to keep when switching pages
+
+	err string
+}
+
+func (t *topBar) signOut(ctx app.Context, e app.Event) {
+	csrf := t.ISession.CSRFToken
+	ctx.Async(func() {
+		_, err := request(http.MethodDelete, api.PathSession, csrf, nil, nil)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				t.err = errorText(err)
+				return
+			}
+			ctx.Navigate("/login")
+		})
+	})
+}
+
+func (t *topBar) Render() app.UI {
+	link := func(name, href, label string) app.UI {
+		a := app.A().Href(href).Text(label)
+		if name == t.IActive {
+			a = a.Class("active")
+		}
+		return a
+	}
+	return app.Header().Class("topbar").Body(
+		app.A().Href("/").Class("brand").Text("embedlab"),
+		app.Nav().Body(
+			link("dashboard", "/"+t.IQuery, "Dashboard"),
+			link("compare", "/compare", "Compare viewers"),
+		),
+		app.Div().Class("who").Body(
+			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),
+			app.Span().ID("who").Text(t.ISession.DisplayName+" ("+t.ISession.User+")"),
+			app.Button().ID("sign-out").Type("button").Class("ghost").Text("Sign out").OnClick(t.signOut),
+		),
+	)
+}
+
+// loadBasics reads who is signed in, the embed settings and the viewers.
+// A missing session sends the browser to the login page.
+func loadBasics(ctx app.Context, done func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error)) {
+	ctx.Async(func() {
+		var s api.Session
+		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
+		if status == http.StatusUnauthorized {
+			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+			return
+		}
+		var st api.EmbedSettings
+		var vs api.Viewers
+		if err == nil {
+			_, err = request(http.MethodGet, api.PathEmbedSettings, "", nil, &st)
+		}
+		if err == nil {
+			_, err = request(http.MethodGet, api.PathViewers, "", nil, &vs)
+		}
+		ctx.Dispatch(func(ctx app.Context) { done(s, st, vs.Viewers, err) })
+	})
+}

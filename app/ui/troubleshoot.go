@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"errors"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"embedlab/shared/api"
+)
+
+// diagnosis names the likely cause of a failure and the fix, so the user
+// reads "the service principal lacks CAN RUN", not "403".
+type diagnosis struct {
+	Title string
+	Cause string
+	Fix   string
+}
+
+var diagnoses = map[string]diagnosis{
+	api.CodeBadSecret: {"The workspace refused the service principal's secret",
+		"Step 1 (client_credentials) failed: the client id or secret is wrong, or the secret was revoked or has expired.",
+		"Create a new OAuth secret for the service principal and set SERVICE_PRINCIPAL_ID and SERVICE_PRINCIPAL_SECRET."},
+	api.CodeNoCanRun: {"The service principal may not run this dashboard",
+		"Step 2 (tokeninfo) answered 403: the service principal lacks CAN RUN on the published dashboard.",
+		"In the dashboard's sharing settings, give the service principal CAN RUN."},
+	api.CodeUnknownDashboard: {"The dashboard is unknown or not published",
+		"Step 2 (tokeninfo) answered 404: DASHBOARD_ID names no published dashboard in this workspace.",
+		"Check DASHBOARD_ID and WORKSPACE_ID, and publish the dashboard."},
+	api.CodeRateLimited: {"The workspace is rate limiting dashboard tokens",
+		"The workspace allows 20 dashboard loads per second; it answered 429 even after retries.",
+		"Wait a few seconds and switch again; cached tokens avoid most calls."},
+	api.CodeUnreachable: {"The workspace could not be reached",
+		"The backend's call to the workspace failed or timed out.",
+		"Check INSTANCE_URL and the network between embedlab and the workspace (in emulator mode: is the emulator running?)."},
+	api.CodeForbiddenViewer: {"You may not act as this viewer",
+		"The viewers file does not list your user for this external viewer, so the backend refuses to get a token.",
+		"Pick one of your viewers on the left, or ask for access in the viewers file."},
+	api.CodeInvalidViewer: {"The viewer's settings are invalid",
+		"The external_viewer_id or external_value breaks the workspace's rules.",
+		"Fix the viewer in the viewers file."},
+	"unauthenticated": {"Your session has ended", "The session cookie is missing or expired.", "Sign in again."},
+}
+
+// troubleshooter shows a failure with its diagnosis.
+type troubleshooter struct {
+	app.Compo
+
+	IErr error
+}
+
+func (t *troubleshooter) Render() app.UI {
+	code, msg, fix := "", t.IErr.Error(), ""
+	var e *apiError
+	if errors.As(t.IErr, &e) {
+		code, msg, fix = e.body.Error, e.body.Message, e.body.Fix
+	}
+	d, ok := diagnoses[code]
+	if !ok {
+		d = diagnosis{Title: "Something went wrong", Cause: "", Fix: ""}
+	}
+	if fix == "" {
+		fix = d.Fix
+	}
+	return app.Section().ID("trouble").Class("card trouble").DataSet("code", code).Body(
+		app.H2().Text(d.Title),
+		app.If(d.Cause != "", func() app.UI { return app.P().Class("cause").Text(d.Cause) }),
+		app.P().Class("message").Body(app.Span().Class("label").Text("The server said: "), app.Span().Text(msg)),
+		app.If(fix != "", func() app.UI { return app.P().Class("fix").Text("Fix: " + fix) }),
+		app.If(e != nil && e.body.RequestID != "", func() app.UI {
+			return app.P().Class("muted").Text("Request id " + e.body.RequestID + " (in the server log).")
+		}),
+	)
+}
