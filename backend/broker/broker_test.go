@@ -1,0 +1,323 @@
+package broker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"embedlab/backend/broker"
+	"embedlab/backend/emulator"
+	"embedlab/shared/wire"
+)
+
+const (
+	spID     = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
+	spSecret = "dosedemo0embedder0not0a0real0secret"
+	noAccess = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
+	noSecret = "dosedemo0noaccess0not0a0real0secret"
+	dashID   = "01f0a1b2c3d4e5f60718293a4b5c6d7e"
+	draftID  = "01f0ffffeeeeddddccccbbbbaaaa9999"
+)
+
+func startEmulator(t *testing.T) *emulator.Emulator {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	return em
+}
+
+func newBroker(t *testing.T, em *emulator.Emulator, mod func(*broker.Config)) *broker.Broker {
+	t.Helper()
+	cfg := broker.Config{InstanceURL: em.URL(), ClientID: spID, ClientSecret: spSecret, Rate: 1000, MaxBackoff: 200 * time.Millisecond, Timeout: 2 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
+	b, err := broker.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func viewer(id, value string) broker.Request {
+	return broker.Request{DashboardID: dashID, ExternalViewerID: id, ExternalValue: value}
+}
+
+// upstream counts the emulator's token and tokeninfo calls since seq.
+func upstream(em *emulator.Emulator) int {
+	n := 0
+	for _, r := range em.Requests(0) {
+		if r.Path == wire.PathToken || strings.HasSuffix(r.Path, "/tokeninfo") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestExchangeGivesTheViewerItsOwnToken(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	r, err := b.Token(context.Background(), viewer("viewer-emea", "EMEA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Claims.CustomClaim != wire.CustomClaim("EMEA", "viewer-emea", dashID) || r.FromCache || r.Claims.HasScope("all-apis") {
+		t.Fatalf("claims = %+v", r.Claims)
+	}
+	if len(r.Trace) != 3 || r.Trace[0].Status != 200 || r.Trace[1].Status != 200 || r.Trace[2].Status != 200 {
+		t.Fatalf("trace = %+v", r.Trace)
+	}
+	if time.Until(r.ExpiresAt) < 59*time.Minute {
+		t.Fatalf("expires %s", r.ExpiresAt)
+	}
+}
+
+func TestCacheAndServicePrincipalTokenReuse(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		r, err := b.Token(ctx, viewer("viewer-emea", "EMEA"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (i > 0) != r.FromCache {
+			t.Fatalf("load %d: FromCache=%v", i, r.FromCache)
+		}
+	}
+	if n := upstream(em); n != 3 {
+		t.Fatalf("10 loads of one viewer cost %d upstream calls, want 3", n)
+	}
+	r, err := b.Token(ctx, viewer("viewer-apac", "APAC"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := upstream(em); n != 5 || !r.Trace[0].Reused {
+		t.Fatalf("a second viewer cost %d calls in all (want 5: the service principal token is reused); trace %+v", n, r.Trace[0])
+	}
+	// Same viewer id, other value: a different token, never the cached one.
+	r2, err := b.Token(ctx, viewer("viewer-apac", "AMER"))
+	if err != nil || r2.FromCache || r2.Claims.CustomClaim == r.Claims.CustomClaim {
+		t.Fatalf("other value: %+v %v", r2, err)
+	}
+}
+
+func TestRenewalBeforeExpiry(t *testing.T) {
+	em := startEmulator(t)
+	if err := em.SetTokenLifetime(10 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	b := newBroker(t, em, func(c *broker.Config) { c.Now = func() time.Time { return time.Unix(0, now.Load()) } })
+	ctx := context.Background()
+	first, _ := b.Token(ctx, viewer("v1", "EMEA"))
+	if r, _ := b.Token(ctx, viewer("v1", "EMEA")); !r.FromCache {
+		t.Fatal("not cached while far from expiry")
+	}
+	now.Add(int64(5*time.Minute + time.Second)) // inside the 5-minute margin
+	r, err := b.Token(ctx, viewer("v1", "EMEA"))
+	if err != nil || r.FromCache || r.Claims.ID == first.Claims.ID {
+		t.Fatalf("inside the margin: cached=%v err=%v", r != nil && r.FromCache, err)
+	}
+}
+
+func TestSingleflight(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := b.Token(context.Background(), viewer("viewer-emea", "EMEA"))
+			if err == nil && !strings.Contains(r.Claims.CustomClaim, ":viewer-emea:") {
+				err = fmt.Errorf("wrong viewer %s", r.Claims.CustomClaim)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := upstream(em); n != 3 {
+		t.Fatalf("100 concurrent requests cost %d upstream calls, want 3", n)
+	}
+}
+
+// Through the workspace's own limit of 20 per second: the broker paces
+// itself at the same rate, so no viewer sees an error.
+func TestManyViewersEachGetTheirOwnValue(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 20 })
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id, val := fmt.Sprintf("v%d", i), fmt.Sprintf("value-%d", i)
+			r, err := b.Token(context.Background(), viewer(id, val))
+			if err != nil || r.Claims.CustomClaim != wire.CustomClaim(val, id, dashID) {
+				bad.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if bad.Load() != 0 {
+		t.Fatalf("%d viewers got an error or another viewer's token", bad.Load())
+	}
+}
+
+func TestRetriesAfter429And500(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 500, Count: 1})
+	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 2, RetryAfterSeconds: 1})
+	r, err := b.Token(context.Background(), viewer("v1", "EMEA"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Claims.CustomClaim == "" || upstream(em) != 6 {
+		t.Fatalf("calls = %d, want 6 (3 failures retried + 3)", upstream(em))
+	}
+	// 4xx is not retried.
+	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 404, Count: 1})
+	before := upstream(em)
+	_, err = b.Token(context.Background(), viewer("v2", "EMEA"))
+	if !broker.IsKind(err, broker.KindUnknownDashboard) || upstream(em)-before != 1 {
+		t.Fatalf("404: err %v after %d calls", err, upstream(em)-before)
+	}
+}
+
+func TestFailuresSayWhatIsWrong(t *testing.T) {
+	em := startEmulator(t)
+	closed := func() string {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		return "http://" + addr
+	}()
+	cases := []struct {
+		name string
+		mod  func(*broker.Config)
+		req  broker.Request
+		prep func()
+		kind broker.Kind
+	}{
+		{"wrong secret", func(c *broker.Config) { c.ClientSecret = "dose-wrong-secret-0000" }, viewer("v", "EMEA"), nil, broker.KindBadSecret},
+		{"no CAN RUN", func(c *broker.Config) { c.ClientID, c.ClientSecret = noAccess, noSecret }, viewer("v", "EMEA"), nil, broker.KindNoCanRun},
+		{"unknown dashboard", nil, broker.Request{DashboardID: "01f00000000000000000000000000000", ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
+		{"unpublished dashboard", nil, broker.Request{DashboardID: draftID, ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
+		{"invalid viewer", nil, viewer("a:b", "EMEA"), nil, broker.KindInvalidViewer},
+		{"unreachable", func(c *broker.Config) { c.InstanceURL = closed; c.Attempts = 2 }, viewer("v", "EMEA"), nil, broker.KindUnreachable},
+		{"timeout", func(c *broker.Config) { c.Timeout = 150 * time.Millisecond; c.Attempts = 2 }, viewer("v", "EMEA"), func() {
+			_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 1000, Count: 2})
+		}, broker.KindUnreachable},
+		{"rate limit outlasts retries", func(c *broker.Config) { c.Attempts = 3 }, viewer("v", "EMEA"), func() {
+			_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 3, RetryAfterSeconds: 1})
+		}, broker.KindRateLimited},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			em.ResetFaults()
+			if tc.prep != nil {
+				tc.prep()
+			}
+			b := newBroker(t, em, tc.mod)
+			_, err := b.Token(context.Background(), tc.req)
+			var e *broker.Error
+			if !errorsAs(err, &e) || e.Kind != tc.kind {
+				t.Fatalf("err = %v, want kind %v", err, tc.kind)
+			}
+			if e.Fix == "" && tc.kind != broker.KindUpstream {
+				t.Errorf("no fix for %v", e.Kind)
+			}
+			if strings.Contains(err.Error(), spSecret) || strings.Contains(err.Error(), "dose-wrong") || strings.Contains(err.Error(), noSecret) {
+				t.Fatalf("error echoes a secret: %v", err)
+			}
+			// Nothing wrong is cached: the next call tries again.
+			em.ResetFaults()
+		})
+	}
+}
+
+func errorsAs(err error, e **broker.Error) bool {
+	be, ok := err.(*broker.Error)
+	if ok {
+		*e = be
+	}
+	return ok
+}
+
+func TestRecoversFromKeyRotationAndRevokedSecret(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	ctx := context.Background()
+	if _, err := b.Token(ctx, viewer("v1", "EMEA")); err != nil {
+		t.Fatal(err)
+	}
+	// Two rotations retire the key that signed the cached service principal
+	// token: tokeninfo answers 401 and the broker fetches a new one.
+	em.RotateKeys()
+	em.RotateKeys()
+	if _, err := b.Token(ctx, viewer("v2", "EMEA")); err != nil {
+		t.Fatalf("after key rotation: %v", err)
+	}
+	// Revoke the secret and retire the token: BadSecret, then recovery
+	// once the secret is back, without a new broker.
+	setSecret := func(s string) {
+		if err := em.Update(func(st *emulator.State) { st.ServicePrincipals[0].Secret = s }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setSecret("dosedemo0rotated0secret00000")
+	em.RotateKeys()
+	em.RotateKeys()
+	if _, err := b.Token(ctx, viewer("v3", "EMEA")); !broker.IsKind(err, broker.KindBadSecret) {
+		t.Fatalf("revoked secret: %v", err)
+	}
+	setSecret(spSecret)
+	if _, err := b.Token(ctx, viewer("v3", "EMEA")); err != nil {
+		t.Fatalf("after restoring the secret: %v", err)
+	}
+}
+
+func TestSecretsNeverLeaveTheBroker(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, nil)
+	var out strings.Builder
+	for i, req := range []broker.Request{viewer("v1", "EMEA"), viewer("v1", "EMEA"), viewer("v2", "APAC")} {
+		r, err := b.Token(context.Background(), req)
+		if err != nil {
+			t.Fatal(i, err)
+		}
+		j, _ := json.Marshal(r)
+		out.Write(j)
+	}
+	// No JWT anywhere in the output carries the all-apis scope.
+	for _, part := range strings.Split(out.String(), `"`) {
+		if strings.Count(part, ".") == 2 && strings.HasPrefix(part, "eyJ") {
+			if strings.Contains(decodePayload(part), `"all-apis"`) {
+				t.Fatal("an all-apis token is in a Result")
+			}
+		}
+	}
+	if strings.Contains(out.String(), spSecret) || !strings.Contains(out.String(), "kept on the server") {
+		t.Fatal("the secret leaked, or the service principal token was not replaced by its label")
+	}
+}
