@@ -163,7 +163,7 @@ func TestSingleflight(t *testing.T) {
 // itself at the same rate, so no viewer sees an error.
 func TestManyViewersEachGetTheirOwnValue(t *testing.T) {
 	em := startEmulator(t)
-	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 20 })
+	b := newBroker(t, em, func(c *broker.Config) { c.Rate, c.MaxBackoff = 20, 0 })
 	var wg sync.WaitGroup
 	var bad atomic.Int64
 	for i := 0; i < 50; i++ {
