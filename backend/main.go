@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"embedlab/backend/broker"
 	"embedlab/backend/config"
 	"embedlab/backend/emulator"
 	"embedlab/backend/server"
@@ -125,11 +126,16 @@ func buildServer(cfg *config.Config, logger *slog.Logger) (*server.Server, error
 	if err != nil {
 		return nil, err
 	}
+	brk, err := broker.New(broker.Config{InstanceURL: cfg.InstanceURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+		Margin: cfg.RefreshMargin, Rate: cfg.UpstreamRate})
+	if err != nil {
+		return nil, err
+	}
 	if sessions.KeyGenerated() {
 		logger.Info("no EMBEDLAB_SESSION_KEY: a new session key was made, so sessions end when embedlab restarts")
 	}
 	return server.New(server.Deps{
-		Logger: logger, Sessions: sessions, Viewers: vs,
+		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL),
 		Settings: server.Settings{
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin,
@@ -188,4 +194,24 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// workspaceReady checks that the workspace's OIDC discovery answers.
+func workspaceReady(instanceURL string) func(ctx context.Context) error {
+	client := &http.Client{Timeout: 3 * time.Second}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, instanceURL+"/oidc/.well-known/oauth-authorization-server", nil)
+		if err != nil {
+			return err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return errors.New("discovery did not answer")
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("discovery answered %d", res.StatusCode)
+		}
+		return nil
+	}
 }

@@ -58,7 +58,7 @@ func TestServeStartsEmulatorAndApp(t *testing.T) {
 	if m[2] != "http://localhost:"+strconv.Itoa(port) {
 		t.Fatalf("app URL %s, want port %d", m[2], port)
 	}
-	for _, u := range []string{m[1] + "/oidc/.well-known/oauth-authorization-server", m[2] + "/api/health", m[2] + "/"} {
+	for _, u := range []string{m[1] + "/oidc/.well-known/oauth-authorization-server", m[2] + "/api/health", m[2] + "/", m[2] + "/api/embed-settings"} {
 		res, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)
@@ -68,8 +68,11 @@ func TestServeStartsEmulatorAndApp(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("%s: %d", u, res.StatusCode)
 		}
-		if strings.HasSuffix(u, "/") && !strings.Contains(string(body), m[1]) {
-			t.Fatalf("the page does not name the workspace URL %s", m[1])
+		if strings.HasSuffix(u, "/") && !strings.Contains(string(body), "/app.js") {
+			t.Fatalf("/ is not the go-app page: %.200s", body)
+		}
+		if strings.HasSuffix(u, "/embed-settings") && !strings.Contains(string(body), `"instance_url":"`+m[1]+`"`) {
+			t.Fatalf("embed settings do not name the emulator %s: %s", m[1], body)
 		}
 	}
 	cancel()

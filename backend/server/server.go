@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"embedlab/app/ui"
+	"embedlab/backend/broker"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
@@ -44,6 +46,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	Sessions *session.Manager
 	Viewers  *viewers.Set
+	Broker   *broker.Broker
+	// Ready reports whether the workspace answers; nil means always ready.
+	Ready func(ctx context.Context) error
 }
 
 // Server is the configured application.
@@ -54,11 +59,14 @@ type Server struct {
 	echo     *echo.Echo
 	sessions *session.Manager
 	viewers  *viewers.Set
+	broker   *broker.Broker
+	ready    func(ctx context.Context) error
 }
 
 // New builds the application.
 func New(d Deps) *Server {
-	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers}
+	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready,
+		mappers: []func(error) *problem{domainProblem}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -77,12 +85,15 @@ func New(d Deps) *Server {
 
 	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
 	a.GET("/health", s.health)
+	a.GET("/ready", s.readiness)
+	e.GET(api.PathMetrics, echo.WrapHandler(s.metricsHandler()))
 	a.GET("/embed-settings", s.embedSettings)
 	a.POST("/session", s.sessions.HandleLogin)
 	auth := a.Group("", s.sessions.RequireSession(), rememberUser, s.sessions.RequireCSRF())
 	auth.GET("/session", s.sessions.HandleWhoAmI)
 	auth.DELETE("/session", s.sessions.HandleLogout)
 	auth.GET("/viewers", s.listViewers)
+	auth.GET("/embed-token", s.embedToken)
 	a.Any("/*", func(c echo.Context) error {
 		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
@@ -108,4 +119,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readiness answers 200 when the workspace's discovery answers.
+func (s *Server) readiness(c echo.Context) error {
+	if s.ready != nil {
+		if err := s.ready(c.Request().Context()); err != nil {
+			return &problem{status: http.StatusServiceUnavailable, code: api.CodeUnreachable,
+				message: "the workspace does not answer: " + err.Error(), fix: "check INSTANCE_URL and the network", cause: err}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
