@@ -37,6 +37,9 @@ type Options struct {
 	BaseURL string
 	// Logger receives start-up and error lines; nil means slog.Default().
 	Logger *slog.Logger
+	// DashboardFile, when set, is the .lvdash.json of every dashboard whose
+	// state names no file of its own.
+	DashboardFile string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
@@ -89,6 +92,10 @@ func New(opts Options) (*Emulator, error) {
 		e.log = slog.Default()
 	}
 	e.lifetime.Store(int64(st.TokenLifetimeSeconds))
+	if err := e.loadDashboards(opts.DashboardFile); err != nil {
+		e.close()
+		return nil, err
+	}
 	e.handler = e.routes()
 	return e, nil
 }
@@ -194,10 +201,18 @@ func Start(opts Options, addr string) (*Emulator, error) {
 
 // Shutdown stops a started emulator, letting requests in flight finish.
 func (e *Emulator) Shutdown(ctx context.Context) error {
+	defer e.close()
 	if e.srv == nil {
 		return nil
 	}
 	return e.srv.Shutdown(ctx)
+}
+
+func (e *Emulator) close() {
+	for _, c := range e.closers {
+		_ = c()
+	}
+	e.closers = nil
 }
 
 func (e *Emulator) recoverPanics(next http.Handler) http.Handler {

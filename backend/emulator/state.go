@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -24,6 +25,8 @@ type State struct {
 	ServicePrincipals    []ServicePrincipal `json:"service_principals"`
 	Dashboards           []Dashboard        `json:"dashboards"`
 	Users                []User             `json:"users"`
+
+	dir string // the state file's folder, for dashboard files
 }
 
 // ServicePrincipal is an OAuth confidential client of the workspace.
@@ -39,6 +42,9 @@ type Dashboard struct {
 	DisplayName string   `json:"display_name"`
 	Published   bool     `json:"published"`
 	CanRun      []string `json:"can_run"`
+	// File is the dashboard's .lvdash.json, relative to the state file;
+	// empty for the bundled sample.
+	File string `json:"file,omitempty"`
 }
 
 // User is a workspace user (used by the authorization-code flow).
@@ -63,7 +69,12 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read emulator state: %w", err)
 	}
-	return ParseState(path, b)
+	s, err := ParseState(path, b)
+	if err != nil {
+		return nil, err
+	}
+	s.dir = filepath.Dir(path)
+	return s, nil
 }
 
 // ParseState decodes and validates a state file's content; name is used in
@@ -187,5 +198,6 @@ func (s *State) clone() *State {
 	if err := json.Unmarshal(b, &c); err != nil {
 		panic("emulator state does not decode: " + err.Error())
 	}
+	c.dir = s.dir
 	return &c
 }
