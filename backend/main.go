@@ -66,6 +66,7 @@ const usage = `usage:
       -addr 127.0.0.1:8000      where to listen
       -state FILE               emulator state (default: the bundled demo workspace)
       -url URL                  public URL, when it differs from http://<addr>
+      -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
 `
 
 func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -73,10 +74,11 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *s
 	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
 	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
 	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
+	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	em, err := startEmulator(*statePath, *addr, *publicURL, logger)
+	em, err := startEmulator(*statePath, *addr, *publicURL, *dashFile, logger)
 	if err != nil {
 		return err
 	}
@@ -87,7 +89,7 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *s
 	return em.Shutdown(sctx)
 }
 
-func startEmulator(statePath, addr, publicURL string, logger *slog.Logger) (*emulator.Emulator, error) {
+func startEmulator(statePath, addr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
 	var state *emulator.State
 	if statePath != "" {
 		s, err := emulator.LoadState(statePath)
@@ -96,7 +98,7 @@ func startEmulator(statePath, addr, publicURL string, logger *slog.Logger) (*emu
 		}
 		state = s
 	}
-	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger}, addr)
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile}, addr)
 }
 
 // buildServer assembles the application from the configuration.
@@ -153,7 +155,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 	var em *emulator.Emulator
 	if cfg.Emulated {
-		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", logger)
+		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", cfg.DashboardFile, logger)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,9 @@ type Config struct {
 	EmulatorAddr string
 	// EmulatorState is the emulator's state file; empty for the bundled one.
 	EmulatorState string
+	// DashboardFile is the emulator's .lvdash.json (EMBEDLAB_DASHBOARD_FILE);
+	// empty for the bundled sample.
+	DashboardFile string
 
 	InstanceURL  string
 	WorkspaceID  string
@@ -77,6 +80,7 @@ func Load(getenv Getenv) (*Config, error) {
 		c.EmulatorAddr = a
 	}
 	c.EmulatorState = getenv("EMBEDLAB_EMULATOR_STATE")
+	c.DashboardFile = getenv("EMBEDLAB_DASHBOARD_FILE")
 
 	c.InstanceURL = pick(getenv, &errs, "INSTANCE_URL", "DATABRICKS_HOST")
 	c.ClientID = pick(getenv, &errs, "SERVICE_PRINCIPAL_ID", "DATABRICKS_CLIENT_ID")
@@ -138,6 +142,11 @@ func Load(getenv Getenv) (*Config, error) {
 				bad("INSTANCE_URL=%q: %v", c.InstanceURL, err)
 			} else {
 				c.InstanceURL = norm
+			}
+		}
+		for _, kv := range [][2]string{{"EMBEDLAB_EMULATOR_STATE", c.EmulatorState}, {"EMBEDLAB_DASHBOARD_FILE", c.DashboardFile}} {
+			if name, v := kv[0], kv[1]; v != "" {
+				bad("%s is set but a real workspace is configured: it only applies to the emulator (unset it, or unset the workspace settings)", name)
 			}
 		}
 		if c.WorkspaceID != "" && !allDigits(c.WorkspaceID) {

@@ -64,3 +64,18 @@ func TestProblemsAreListedOnePerLine(t *testing.T) {
 		t.Errorf("%d lines, want 7:\n%s", lines, msg)
 	}
 }
+
+func TestEmulatorFilesWithRealWorkspaceAreRefused(t *testing.T) {
+	m := map[string]string{
+		"INSTANCE_URL":             "https://dbc-1.cloud.databricks.com",
+		"WORKSPACE_ID":             "123",
+		"DASHBOARD_ID":             "01f0a1b2c3d4e5f60718293a4b5c6d7e",
+		"SERVICE_PRINCIPAL_ID":     "sp",
+		"SERVICE_PRINCIPAL_SECRET": "s",
+		"EMBEDLAB_DASHBOARD_FILE":  "x.lvdash.json",
+	}
+	_, err := Load(env(m))
+	if err == nil || !strings.Contains(err.Error(), "EMBEDLAB_DASHBOARD_FILE is set but a real workspace is configured") {
+		t.Fatalf("err = %v, want the emulator-only setting refused", err)
+	}
+}
