@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"net/http"
 	"net/url"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -70,8 +69,7 @@ func (p *dashboardPage) fetchToken(ctx app.Context, refresh bool) {
 	p.loading = true
 	viewer := p.selected
 	ctx.Async(func() {
-		var tok api.EmbedToken
-		_, err := request(http.MethodGet, api.PathEmbedToken+"?"+api.QueryViewer+"="+url.QueryEscape(viewer), "", nil, &tok)
+		tok, err := fetchEmbedToken(viewer)
 		ctx.Dispatch(func(ctx app.Context) {
 			p.loading = false
 			if viewer != p.selected {

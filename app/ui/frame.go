@@ -103,9 +103,11 @@ func (f *dashboardFrame) OnUpdate(ctx app.Context) { f.sync(ctx) }
 func (f *dashboardFrame) sync(ctx app.Context) {
 	key := f.IViewerID + "|" + f.IPage + "|" + f.IDashboardID
 	if key != f.mountedFor {
-		f.mountedFor, f.ready, f.sentToken = key, false, ""
+		// The first token travels in the src's fragment, as the official
+		// client does; SET_TOKEN is only for the tokens that follow.
+		f.mountedFor, f.ready, f.sentToken = key, false, f.IToken
 		f.src = f.embedURL()
-		f.emit(ctx, "mount", "", "loading the dashboard for "+f.IViewerID)
+		f.emit(ctx, "mount", "", "loading the dashboard for "+f.IViewerID+", first token in the URL fragment (#token=…)")
 	}
 	if f.ready && f.IToken != "" && f.IToken != f.sentToken {
 		f.sendToken(ctx, "refresh")
@@ -159,7 +161,9 @@ func (f *dashboardFrame) onMessage(ctx app.Context, ev app.Value) {
 		f.emit(ctx, "ready", "", "the frame posted "+msgReady)
 		f.post(map[string]any{"type": msgSetConfig, "config": map[string]any{"version": 1, "hideRefreshButton": false}})
 		f.emit(ctx, "config", "", "sent "+msgSetConfig+" (version 1)")
-		f.sendToken(ctx, "token")
+		if f.IToken != f.sentToken {
+			f.sendToken(ctx, "refresh") // renewed while the frame was loading
+		}
 	})
 }
 
@@ -235,6 +239,7 @@ func (f *dashboardFrame) Render() app.UI {
 	return app.IFrame().
 		ID(f.frameID()).
 		Class("dashboard-frame").
+		Attr("name", f.frameID()).
 		Src(f.src).
 		Title("Embedded dashboard for "+f.IViewerID).
 		ReferrerPolicy("no-referrer").

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -87,7 +86,7 @@ func (t *tokenInspector) Render() app.UI {
 			return app.Li().Body(app.Code().Text(s), app.Span().Text(" — "+meaning))
 		})),
 		app.H3().Text("authorization_details"),
-		app.Table().Class("grid").Body(
+		app.Div().Class("table-wrap").Body(app.Table().ID("authorization-details").Class("grid details").Body(
 			app.THead().Body(app.Tr().Body(app.Th().Text("type"), app.Th().Text("resource_name"), app.Th().Text("permission_set"), app.Th().Text("means"))),
 			app.TBody().Body(app.Range(c.AuthorizationDetails).Slice(func(i int) app.UI {
 				d := c.AuthorizationDetails[i]
@@ -99,7 +98,7 @@ func (t *tokenInspector) Render() app.UI {
 				return app.Tr().Body(app.Td().Text(d.Type), app.Td().Body(app.Code().Text(d.ResourceName)),
 					app.Td().Body(app.Code().Text(strings.Join(sets, " "))), app.Td().Text(strings.Join(means, " ")))
 			})),
-		),
+		)),
 		app.H3().Text("Refreshes and frame events"),
 		app.If(len(t.IEvents) == 0, func() app.UI { return app.P().Class("muted").Text("None yet.") }).Else(func() app.UI {
 			return app.Ol().ID("frame-events").Class("events").Body(app.Range(t.IEvents).Slice(func(i int) app.UI {
@@ -159,8 +158,8 @@ func claimValue(c claims.Claims, name string) string {
 	case "custom_claim":
 		return c.CustomClaim
 	case "authorization_details":
-		b, _ := json.Marshal(c.AuthorizationDetails)
-		return string(b)
+		// The raw JSON is unreadable in a cell; the table below lays it out.
+		return fmt.Sprintf("%d grants: see the authorization_details table below", len(c.AuthorizationDetails))
 	}
 	return ""
 }

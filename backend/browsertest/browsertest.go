@@ -72,7 +72,7 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 // module root (git-ignored) and returns the file's path.
 func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -1,0 +1,204 @@
+// Package e2e drives the whole of embedlab in headless Chromium: the Echo
+// backend with the built Wasm, the workspace emulator on its own origin,
+// and the dashboard in a real cross-origin iframe.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"embedlab/backend/broker"
+	"embedlab/backend/browsertest"
+	"embedlab/backend/emulator"
+	"embedlab/backend/server"
+	"embedlab/backend/session"
+	"embedlab/backend/viewers"
+	"embedlab/shared/api"
+)
+
+// TestMain runs from the module root, where go-app finds web/ and the
+// built app.wasm (make test builds it first).
+func TestMain(m *testing.M) {
+	dir, _ := os.Getwd()
+	for ; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			fmt.Fprintln(os.Stderr, "e2e: module root not found")
+			os.Exit(2)
+		}
+	}
+	if err := os.Chdir(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if _, err := os.Stat("web/app.wasm"); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: web/app.wasm is missing: run `make wasm` (make test does it first)")
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// stack is one embedlab: emulator, backend and a browser.
+type stack struct {
+	em  *emulator.Emulator
+	url string // the app's origin
+	ctx context.Context
+}
+
+type options struct {
+	margin time.Duration
+}
+
+func newStack(t *testing.T, o options) *stack {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	dash, id, secret, err := em.Embedding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Margin: o.margin, Rate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := session.New(session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	// The workspace lets this test's origin frame its dashboards.
+	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, ts.URL) }); err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Deps{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
+		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
+			Emulated: true, DemoUsers: true, RefreshMargin: o.margin},
+	})
+	ts.Config.Handler = srv
+	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 90*time.Second)}
+}
+
+// wait polls a JavaScript expression until it is true, failing the test
+// with what the page shows when it never becomes true.
+func (s *stack) wait(t *testing.T, what, expr string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			body, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 1500) : ""`))
+			browsertest.Screenshot(t, s.ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
+			t.Fatalf("waiting for %s: not true after %s (err %v); page shows:\n%s", what, timeout, err, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *stack) eval(t *testing.T, expr string) string {
+	t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (s *stack) open(t *testing.T, path string) {
+	t.Helper()
+	if err := chromedp.Do(s.ctx, chromedp.Navigate(s.url+path)); err != nil {
+		t.Fatal(err)
+	}
+	// go-app shows its loader until the Wasm runs; before that the page is
+	// prerendered HTML that ignores input.
+	s.wait(t, "the Wasm to start", `!document.getElementById('app-wasm-loader')`, 30*time.Second)
+}
+
+// login signs in through the form, as a person would.
+func (s *stack) login(t *testing.T, user, password string) {
+	t.Helper()
+	s.open(t, "/login")
+	s.wait(t, "the login form", `!!document.querySelector('#login #name')`, 20*time.Second)
+	if err := chromedp.Do(s.ctx,
+		chromedp.SendKeys(chromedp.ID("name"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("sign-in")),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// frameState is what the dashboard iframe shows: its body's data-state,
+// error code, viewer and the total revenue counter.
+type frameState struct {
+	State   string `json:"state"`
+	Error   string `json:"error"`
+	Viewer  string `json:"viewer"`
+	Page    string `json:"page"`
+	Revenue string `json:"revenue"`
+	Rows    int    `json:"rows"`
+	Notice  string `json:"notice"`
+	Refresh string `json:"refreshes"`
+}
+
+const frameStateJS = `(function(){var b=document.body;if(!b)return {state:""};
+var c=document.querySelector('[data-widget="total_revenue"] .dash-counter-value');
+var n=document.getElementById('notice');
+return {state:b.getAttribute('data-state')||"",error:b.getAttribute('data-error')||"",viewer:b.getAttribute('data-viewer')||"",
+page:b.getAttribute('data-page')||"",revenue:c?c.getAttribute('data-value'):"",rows:document.querySelectorAll('tr[data-row]').length,
+notice:n&&!n.hidden?n.innerText:"",refreshes:b.getAttribute('data-refreshes')||""};})()`
+
+// frame reads the state of the iframe named name.
+func (s *stack) frame(t *testing.T, name string) frameState {
+	t.Helper()
+	st, err := browsertest.FrameEval[frameState](s.ctx, name, frameStateJS)
+	if err != nil {
+		return frameState{Error: err.Error()}
+	}
+	return st
+}
+
+// waitFrame waits until the named frame satisfies ok.
+func (s *stack) waitFrame(t *testing.T, name, what string, ok func(frameState) bool, timeout time.Duration) frameState {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		st := s.frame(t, name)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			browsertest.Screenshot(t, s.ctx, "failed-"+strings.ReplaceAll(t.Name(), "/", "-"))
+			t.Fatalf("frame %s: waiting for %s; it shows %+v", name, what, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func ready(st frameState) bool { return st.State == "ready" }
+
+var _ = api.PathSession
+
+func (s *stack) click(sel string) error {
+	return chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(sel)))
+}
