@@ -12,4 +12,5 @@ const EnvInstanceURL = "EMBEDLAB_INSTANCE_URL"
 func Routes() {
 	app.Route("/", func() app.Composer { return &dashboardPage{} })
 	app.Route("/login", func() app.Composer { return &loginPage{} })
+	app.Route("/compare", func() app.Composer { return &comparePage{} })
 }
