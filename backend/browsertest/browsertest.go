@@ -62,7 +62,9 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		cancelBrowser()
 		cancelAlloc()
 	})
-	if err := chromedp.Do(ctx); err != nil {
+	// The window size leaves a smaller viewport in headless mode; tests and
+	// screenshots are meant for what a 1280x800 screen shows.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatalf("start Chromium (%s): %v", path, err)
 	}
 	return ctx

@@ -232,10 +232,15 @@ func (e *Emulator) handleEmbedRender(w http.ResponseWriter, r *http.Request) {
 // custom_claim must all name this dashboard, and its principal must still
 // be allowed to run it.
 func (e *Emulator) checkViewerToken(c *claims.Claims, id string) (wire.ParsedClaim, int, string, string) {
+	var missing []string
 	for _, s := range embedRequiredScopes {
 		if !c.HasScope(s) {
-			return wire.ParsedClaim{}, http.StatusForbidden, wire.ErrPermissionDenied, "Provided OAuth token does not have required scopes: " + s
+			missing = append(missing, s)
 		}
+	}
+	if len(missing) > 0 {
+		// Every missing scope at once, so a fix does not reveal the next.
+		return wire.ParsedClaim{}, http.StatusForbidden, wire.ErrPermissionDenied, "Provided OAuth token does not have required scopes: " + strings.Join(missing, ", ")
 	}
 	if c.CustomClaim == "" {
 		return wire.ParsedClaim{}, http.StatusForbidden, wire.ErrPermissionDenied,

@@ -183,7 +183,7 @@ func TestQueryAPIRefusesWrongTokens(t *testing.T) {
 		{"missing", "", 401, ""},
 		{"malformed", "not-a-jwt", 401, ""},
 		{"bad signature", tampered, 401, ""},
-		{"all-apis", broad, 403, "does not have required scopes"},
+		{"all-apis", broad, 403, "does not have required scopes: dashboards.lakeview-embedded:read, dashboards.query-execution"},
 		{"foreign dashboard", foreign.AccessToken, 403, "was issued for dashboard " + draftDashID},
 	} {
 		r := get(t, renderURL(em, dashID, ""), c.token)

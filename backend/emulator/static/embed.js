@@ -18,6 +18,7 @@
   var tokenExp = 0;
   var refreshes = 0;
   var loading = false;
+  var retries = 0;
   var expiryTimer = null;
 
   function setState(state) { body.setAttribute('data-state', state); }
@@ -117,15 +118,25 @@
     var url = '/embed/api/dashboards/' + encodeURIComponent(dashboardId) + '/render?page=' + encodeURIComponent(page);
     fetch(url, { headers: { 'Authorization': 'Bearer ' + token }, cache: 'no-store' })
       .then(function (res) {
-        return res.json().then(function (data) { return { ok: res.ok, status: res.status, data: data }; },
+        return res.json().then(function (data) { return { ok: res.ok, status: res.status, retryAfter: res.headers.get('Retry-After'), data: data }; },
           function () { return { ok: false, status: res.status, data: { error_code: 'BAD_RESPONSE', message: 'The workspace answered ' + res.status + ' with no JSON.' } }; });
       })
       .then(function (r) {
         loading = false;
+        if (r.status === 429 && retries < 3) {
+          // The workspace's limit is per second: wait as told, then load again.
+          retries++;
+          var wait = Math.max(1, parseInt(r.retryAfter, 10) || 1);
+          setState('throttled');
+          showNotice('warn', 'Too many dashboard loads', (r.data.message || '') + ' Retrying in ' + wait + ' s (attempt ' + retries + ' of 3).', r.data.error_code || '429');
+          setTimeout(load, wait * 1000);
+          return;
+        }
         if (!r.ok) {
           fail(r.data.error_code || String(r.status), titleFor(r.status, r.data.error_code), r.data.message);
           return;
         }
+        retries = 0;
         page = r.data.page;
         renderTabs(r.data.pages);
         root.innerHTML = r.data.html; // built and escaped by the workspace's own renderer
@@ -145,7 +156,7 @@
     if (status === 401) { return 'The token was refused'; }
     if (status === 403) { return 'The token does not grant this dashboard'; }
     if (status === 404) { return 'Dashboard not found'; }
-    if (status === 429) { return 'Too many dashboard loads'; }
+    if (status === 429) { return 'Too many dashboard loads, even after retrying'; }
     return 'The dashboard could not be loaded (' + (code || status) + ')';
   }
 
