@@ -25,6 +25,7 @@ import (
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
+	"embedlab/shared/api"
 )
 
 func main() {
@@ -102,7 +103,7 @@ func startEmulator(statePath, addr, publicURL, dashboardFile string, logger *slo
 }
 
 // buildServer assembles the application from the configuration.
-func buildServer(cfg *config.Config, logger *slog.Logger) (*server.Server, error) {
+func buildServer(cfg *config.Config, pages []api.DashboardPage, logger *slog.Logger) (*server.Server, error) {
 	users := session.DefaultUsers()
 	if cfg.UsersFile != "" {
 		u, err := session.LoadUsers(cfg.UsersFile)
@@ -140,7 +141,7 @@ func buildServer(cfg *config.Config, logger *slog.Logger) (*server.Server, error
 		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL),
 		Settings: server.Settings{
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
-			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin,
+			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
 		},
 	}), nil
 }
@@ -154,6 +155,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	var em *emulator.Emulator
+	var pages []api.DashboardPage // known in emulator mode only
 	if cfg.Emulated {
 		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", cfg.DashboardFile, logger)
 		if err != nil {
@@ -169,10 +171,13 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 			return err
 		}
 		fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+		for _, p := range em.Pages(cfg.DashboardID) {
+			pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
+		}
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	e, err := buildServer(cfg, logger)
+	e, err := buildServer(cfg, pages, logger)
 	if err != nil {
 		return err
 	}

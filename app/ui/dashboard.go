@@ -130,6 +130,7 @@ func (p *dashboardPage) Render() app.UI {
 							app.H2().Text("Dashboard as "+viewerName(p.viewers, p.selected)),
 							app.Span().Class("muted").Text("An iframe on "+p.settings.InstanceURL+": its rows are filtered by the workspace, not by this page."),
 						),
+						p.renderPages(),
 						&dashboardFrame{
 							IKey: "main", IInstanceURL: p.settings.InstanceURL, IWorkspaceID: p.settings.WorkspaceID,
 							IDashboardID: p.settings.DashboardID, IPage: p.page, IViewerID: p.selected, IToken: p.token.Token,
@@ -183,4 +184,28 @@ func viewerName(vs []api.Viewer, id string) string {
 		}
 	}
 	return id
+}
+
+// renderPages links each page of the dashboard (known in emulator mode);
+// the page is in the URL, and choosing one remounts the frame on it.
+func (p *dashboardPage) renderPages() app.UI {
+	if len(p.settings.Pages) < 2 {
+		return app.Text("")
+	}
+	current := p.page
+	if current == "" {
+		current = p.settings.Pages[0].Name
+	}
+	return app.Nav().ID("pages").Class("pages").Body(
+		app.Span().Class("label").Text("Page"),
+		app.Range(p.settings.Pages).Slice(func(i int) app.UI {
+			pg := p.settings.Pages[i]
+			v := url.Values{"viewer": {p.selected}, "page": {pg.Name}}
+			a := app.A().Href("/?"+v.Encode()).DataSet("page", pg.Name).Text(pg.DisplayName)
+			if pg.Name == current {
+				a = a.Class("active")
+			}
+			return a
+		}),
+	)
 }

@@ -43,6 +43,19 @@ func TestLoginSwitchViewersAndWatchRowsChange(t *testing.T) {
 	s.wait(t, "the inspector for AMER", `(document.getElementById('claim-viewer')||{}).innerText == 'viewer-amer'`, 10*time.Second)
 	browsertest.Screenshot(t, s.ctx, "app-dashboard-amer")
 
+	// The page picker remounts the frame on the second page; the URL keeps it.
+	if err := s.click(`#pages a[data-page="products"]`); err != nil {
+		t.Fatal(err)
+	}
+	prod := s.waitFrame(t, mainFrame, "the products page", func(st frameState) bool { return ready(st) && st.Page == "products" }, 30*time.Second)
+	if prod.Viewer != "viewer-amer" {
+		t.Errorf("products page for %s", prod.Viewer)
+	}
+	if got := s.eval(t, `location.search`); !strings.Contains(got, "page=products") {
+		t.Errorf("the page is not in the URL: %q", got)
+	}
+	browsertest.Screenshot(t, s.ctx, "app-dashboard-amer-products")
+
 	// A link with the viewer reopens it.
 	s.open(t, "/?viewer=viewer-amer")
 	s.waitFrame(t, mainFrame, "AMER after reload", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-amer" }, 30*time.Second)

@@ -87,10 +87,14 @@ func newStack(t *testing.T, o options) *stack {
 	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, ts.URL) }); err != nil {
 		t.Fatal(err)
 	}
+	var pages []api.DashboardPage
+	for _, p := range em.Pages(dash) {
+		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
+	}
 	srv := server.New(server.Deps{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
-			Emulated: true, DemoUsers: true, RefreshMargin: o.margin},
+			Emulated: true, DemoUsers: true, RefreshMargin: o.margin, Pages: pages},
 	})
 	ts.Config.Handler = srv
 	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 90*time.Second)}
@@ -196,8 +200,6 @@ func (s *stack) waitFrame(t *testing.T, name, what string, ok func(frameState) b
 }
 
 func ready(st frameState) bool { return st.State == "ready" }
-
-var _ = api.PathSession
 
 func (s *stack) click(sel string) error {
 	return chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(sel)))

@@ -72,3 +72,13 @@ func (e *Emulator) loadDashboards(override string) error {
 	}
 	return nil
 }
+
+// Pages lists a dashboard's pages, for the app's page picker.
+func (e *Emulator) Pages(id string) []PageInfo {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if r, ok := e.renderers[id]; ok {
+		return r.Pages()
+	}
+	return nil
+}
