@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -35,9 +36,16 @@ type Settings struct {
 	DemoUsers bool
 	// RefreshMargin is how long before expiry the frontend renews a token.
 	RefreshMargin time.Duration
-	// Version is the go-app version; empty makes go-app derive a new one at
-	// each start, so browsers pick up a rebuilt Wasm.
+	// Version is the go-app version. Empty derives it from the files of
+	// WebDir and the page settings, so every build that changes what the
+	// browser caches gets a new one, and an unchanged build keeps its own
+	// (see webFiles.version).
 	Version string
+	// WebDir is the directory served under /web/: app.wasm, its encoded
+	// forms app.wasm.br and app.wasm.gz, icons and CSS. Empty means ./web,
+	// or web/ next to the executable (or its parent) when ./web has no
+	// app.wasm.
+	WebDir string
 }
 
 // Deps are the server's collaborators.
@@ -98,19 +106,34 @@ func New(d Deps) *Server {
 		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
 
+	// Static files, the Wasm precompressed: before go-app, which would
+	// serve them uncompressed.
+	web := newWebFiles(findWebDir(d.Settings.WebDir))
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/web/*", web.handle)
+
 	// The go-app handler comes last: every path the API does not claim is a page.
 	ui.Routes()
-	e.Any("/*", echo.WrapHandler(&app.Handler{
+	h := &app.Handler{
 		Name:         "embedlab",
 		ShortName:    "embedlab",
 		Title:        "embedlab",
 		Description:  "Per-viewer scoped tokens for embedded Databricks AI/BI dashboards, and bearer tokens for Databricks Apps.",
 		Icon:         app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", SVG: "/web/icon.svg"},
 		Styles:       []string{"/web/style.css"},
-		Version:      d.Settings.Version,
 		Env:          map[string]string{ui.EnvInstanceURL: d.Settings.InstanceURL},
 		LoadingLabel: "Loading embedlab… {progress}%",
-	}))
+		Resources:    web,
+		// The loader's progress counts decoded bytes: compare them with
+		// the uncompressed size, not the Content-Length of a .br answer.
+		WasmContentLengthHeader: WasmLengthHeader,
+	}
+	h.Version = d.Settings.Version
+	if h.Version == "" {
+		h.Version = web.version(fmt.Sprint(h.Name, h.ShortName, h.Title, h.Description, h.Icon, h.Styles, h.Env, h.LoadingLabel), s.log)
+	}
+	s.settings.Version, s.settings.WebDir = h.Version, web.dir
+	s.log.Info("web files", "dir", web.dir, "version", h.Version)
+	e.Any("/*", echo.WrapHandler(h))
 	return s
 }
 

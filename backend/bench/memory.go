@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The memory measurement runs the backend alone in a child process (this
+// program again, with childEnv set), so the emulator and the load
+// generator are not counted. The child prints "listening URL", serves until
+// its stdin closes, and answers childMemPath with its memory.
+const (
+	childEnv     = "EMBEDLAB_BENCH_CHILD"
+	childConfig  = "EMBEDLAB_BENCH_CONFIG" // backendConfig as JSON
+	childViewers = "EMBEDLAB_BENCH_VIEWERS"
+	childMemPath = "/_bench/memory"
+)
+
+// memStats is the child's memory after a garbage collection.
+type memStats struct {
+	HeapInuse uint64 `json:"heap_inuse"`
+	HeapAlloc uint64 `json:"heap_alloc"`
+	Sys       uint64 `json:"sys"`
+	RSS       uint64 `json:"rss"` // VmRSS, 0 where /proc is missing
+	Cached    int    `json:"cached"`
+}
+
+func measureMemory(ctx context.Context, e *env) ([]Row, error) {
+	s, err := e.workspace()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.em.SetRateLimit(0); err != nil {
+		return nil, err
+	}
+	n := e.opts.memoryViewers
+	_, ids, err := benchViewers(n)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := startChild(s.config(unlimited), n)
+	if err != nil {
+		return nil, err
+	}
+	defer ch.stop()
+
+	c, err := login(ctx, ch.url, e.opts.clients)
+	if err != nil {
+		return nil, err
+	}
+	before, err := ch.memory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if _, err := load(ctx, c, e.opts.clients*2, func(i int) (string, bool) { return at(ids, i) }); err != nil {
+		return nil, err
+	}
+	fill := time.Since(start)
+	after, err := ch.memory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if after.Cached != n {
+		return nil, fmt.Errorf("the backend cached %d viewers, not %d", after.Cached, n)
+	}
+	label := fmt.Sprintf("backend with %d cached viewers", n)
+	perViewer := (float64(after.HeapInuse) - float64(before.HeapInuse)) / float64(n) / 1e3
+	rows := []Row{
+		{Group: "memory", Name: label + ": heap in use", Value: mb(int64(after.HeapInuse)), Unit: "MB",
+			Note: fmt.Sprintf("%.1f MB before the cache filled (%d viewers configured)", mb(int64(before.HeapInuse)), n)},
+		{Group: "memory", Name: label + ": heap per cached viewer", Value: perViewer, Unit: "KB"},
+		{Group: "memory", Name: label + ": Go runtime Sys", Value: mb(int64(after.Sys)), Unit: "MB"},
+	}
+	rss := Row{Group: "memory", Name: label + ": resident (VmRSS)", Value: mb(int64(after.RSS)), Unit: "MB",
+		Note: fmt.Sprintf("filled in %.1fs, %.0f new viewers/s", fill.Seconds(), float64(n)/fill.Seconds())}
+	if after.RSS == 0 {
+		rss.Note = "no /proc/self/status here"
+	}
+	return append(rows, rss), nil
+}
+
+// child is the backend process of the memory measurement.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	url   string
+}
+
+func startChild(c backendConfig, viewers int) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), childEnv+"=backend", childConfig+"="+string(cfg), childViewers+"="+strconv.Itoa(viewers))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	ch := &child{cmd: cmd, stdin: stdin}
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- l
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case l := <-line:
+		u, ok := strings.CutPrefix(strings.TrimSpace(l), "listening ")
+		if !ok {
+			ch.stop()
+			return nil, fmt.Errorf("the backend process did not start: %q", l)
+		}
+		ch.url = u
+	case <-time.After(30 * time.Second):
+		ch.stop()
+		return nil, errors.New("the backend process did not start within 30s")
+	}
+	return ch, nil
+}
+
+// stop closes the child's stdin, which ends it, and kills it if it lingers.
+func (c *child) stop() {
+	_ = c.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (c *child) memory(ctx context.Context) (memStats, error) {
+	var m memStats
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+childMemPath, nil)
+	if err != nil {
+		return m, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return m, fmt.Errorf("memory: %d", res.StatusCode)
+	}
+	return m, json.NewDecoder(res.Body).Decode(&m)
+}
+
+// runChild is the child's main: the backend and the memory endpoint.
+func runChild() error {
+	var c backendConfig
+	if err := json.Unmarshal([]byte(os.Getenv(childConfig)), &c); err != nil {
+		return fmt.Errorf("%s: %w", childConfig, err)
+	}
+	n, err := strconv.Atoi(os.Getenv(childViewers))
+	if err != nil {
+		return fmt.Errorf("%s: %w", childViewers, err)
+	}
+	vs, _, err := benchViewers(n)
+	if err != nil {
+		return err
+	}
+	srv, brk, err := newServer(c, vs)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", srv)
+	mux.HandleFunc("GET "+childMemPath, func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_ = json.NewEncoder(w).Encode(memStats{HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, Sys: ms.Sys, RSS: vmRSS(), Cached: brk.Cached()})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	fmt.Printf("listening http://%s\n", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
+	return hs.Close()
+}
+
+// vmRSS reads the resident set size from /proc/self/status.
+func vmRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
