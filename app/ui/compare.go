@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -102,11 +104,21 @@ func (p *comparePage) fetch(ctx app.Context, i int, refresh bool) {
 	})
 }
 
-// fetchEmbedToken asks the backend for one viewer's token.
+// fetchEmbedToken asks the backend for one viewer's token. When the
+// backend answers 429 (many viewers at once against the workspace's rate
+// limit) it waits as Retry-After says and asks again, so a busy moment
+// costs the user a few seconds rather than an error.
 func fetchEmbedToken(viewer string) (api.EmbedToken, error) {
+	const attempts = 6
 	var tok api.EmbedToken
-	_, err := request(http.MethodGet, api.PathEmbedToken+"?"+api.QueryViewer+"="+url.QueryEscape(viewer), "", nil, &tok)
-	return tok, err
+	for i := 1; ; i++ {
+		status, err := request(http.MethodGet, api.PathEmbedToken+"?"+api.QueryViewer+"="+url.QueryEscape(viewer), "", nil, &tok)
+		var e *apiError
+		if status != http.StatusTooManyRequests || i == attempts || !errors.As(err, &e) {
+			return tok, err
+		}
+		time.Sleep(time.Duration(min(max(e.body.RetryAfter, 1), 10)) * time.Second)
+	}
 }
 
 func (p *comparePage) href(i int, viewer string) string {

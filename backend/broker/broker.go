@@ -164,14 +164,16 @@ func (b *Broker) Token(ctx context.Context, req Request) (*Result, error) {
 		b.hits.Add(1)
 		return r, nil
 	}
-	// The shared work must not die with the first caller's request.
+	// The shared work must not die with the first caller's request, but
+	// its turn under the upstream rate is judged against that deadline.
+	deadline, _ := ctx.Deadline()
 	ch := b.flight.DoChan(req.key(), func() (any, error) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(b.cfg.Attempts+1)*b.cfg.Timeout*3)
 		defer cancel()
 		if r, ok := b.cached(req.key()); ok {
 			return r, nil
 		}
-		r, err := b.exchange(wctx, req)
+		r, err := b.exchange(wctx, req, deadline)
 		if err != nil {
 			return nil, err
 		}
@@ -238,9 +240,9 @@ func (b *Broker) Cached() int {
 }
 
 // exchange runs the three steps for one viewer.
-func (b *Broker) exchange(ctx context.Context, req Request) (*Result, error) {
-	if err := b.limiter.Wait(ctx); err != nil {
-		return nil, &Error{Kind: KindRateLimited, Message: "too many viewers at once: the upstream pace would exceed the deadline", Err: err}
+func (b *Broker) exchange(ctx context.Context, req Request, deadline time.Time) (*Result, error) {
+	if err := b.pace(ctx, deadline); err != nil {
+		return nil, err
 	}
 	b.exchanges.Add(1)
 	var trace []api.TraceStep
@@ -271,4 +273,29 @@ func (b *Broker) exchange(ctx context.Context, req Request) (*Result, error) {
 	}
 	r.Trace = trace
 	return r, nil
+}
+
+// pace waits for this exchange's turn under the upstream rate. When the
+// turn comes after the caller's deadline it gives the slot back and says
+// how long to wait before asking again, so callers retry instead of failing.
+func (b *Broker) pace(ctx context.Context, deadline time.Time) error {
+	r := b.limiter.Reserve()
+	delay := r.Delay()
+	if delay == 0 {
+		return nil
+	}
+	if !deadline.IsZero() && time.Until(deadline) < delay {
+		r.Cancel()
+		return &Error{Kind: KindRateLimited, RetryAfter: int(delay/time.Second) + 1,
+			Message: fmt.Sprintf("too many viewers at once: the upstream limit of %g exchanges per second puts this one %s away", b.cfg.Rate, delay.Round(time.Second))}
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return &Error{Kind: KindRateLimited, RetryAfter: 1, Message: "the request ended while waiting for the upstream rate limit", Err: ctx.Err()}
+	}
 }

@@ -321,3 +321,25 @@ func TestSecretsNeverLeaveTheBroker(t *testing.T) {
 		t.Fatal("the secret leaked, or the service principal token was not replaced by its label")
 	}
 }
+
+// A viewer whose turn under the upstream rate comes after the request's
+// deadline is told when to come back, and its slot is given back.
+func TestPaceAnswersRetryAfterInsteadOfWaitingPastTheDeadline(t *testing.T) {
+	em := startEmulator(t)
+	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 1 })
+	if _, err := b.Token(context.Background(), viewer("pace-1", "EMEA")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := b.Token(ctx, viewer("pace-2", "EMEA"))
+	var e *broker.Error
+	if !errorsAs(err, &e) || e.Kind != broker.KindRateLimited || e.RetryAfter < 1 || e.HTTPStatus() != 429 {
+		t.Fatalf("err = %v, want rate_limited with a Retry-After", err)
+	}
+	// Waiting as told works.
+	time.Sleep(time.Duration(e.RetryAfter) * time.Second)
+	if _, err := b.Token(context.Background(), viewer("pace-2", "EMEA")); err != nil {
+		t.Fatalf("after Retry-After: %v", err)
+	}
+}

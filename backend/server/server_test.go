@@ -42,8 +42,22 @@ type fixture struct {
 	secret string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, fixtureOptions{}) }
+
+// fixtureOptions change the fixture for one test.
+type fixtureOptions struct {
+	viewers *viewers.Set // default: the bundled viewers
+	rate    float64      // the broker's upstream rate; default 1000/s
+}
+
+func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
+	if o.viewers == nil {
+		o.viewers = viewers.Default()
+	}
+	if o.rate == 0 {
+		o.rate = 1000
+	}
 	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: 1000})
+	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: o.rate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	logs := &syncBuf{}
 	srv := server.New(server.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
 	})
 	ts := httptest.NewServer(srv)
