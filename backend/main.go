@@ -65,6 +65,7 @@ const usage = `usage:
                                 settings it starts the workspace emulator as well
   embedlab emulator [flags]     serve only the workspace emulator
       -addr 127.0.0.1:8000      where to listen
+      -apps-addr 127.0.0.1:8001 where the Apps proxy (Databricks Apps' own origin) listens
       -state FILE               emulator state (default: the bundled demo workspace)
       -url URL                  public URL, when it differs from http://<addr>
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
@@ -73,24 +74,26 @@ const usage = `usage:
 func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
+	appsAddr := fs.String("apps-addr", "127.0.0.1:8001", "where the Apps proxy (Databricks Apps' own origin) listens")
 	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
 	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
 	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	em, err := startEmulator(*statePath, *addr, *publicURL, *dashFile, logger)
+	em, err := startEmulator(*statePath, *addr, *appsAddr, *publicURL, *dashFile, logger)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return em.Shutdown(sctx)
 }
 
-func startEmulator(statePath, addr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
+func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
 	var state *emulator.State
 	if statePath != "" {
 		s, err := emulator.LoadState(statePath)
@@ -99,7 +102,7 @@ func startEmulator(statePath, addr, publicURL, dashboardFile string, logger *slo
 		}
 		state = s
 	}
-	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile}, addr)
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr}, addr)
 }
 
 // buildServer assembles the application from the configuration.
@@ -157,7 +160,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	var em *emulator.Emulator
 	var pages []api.DashboardPage // known in emulator mode only
 	if cfg.Emulated {
-		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", cfg.DashboardFile, logger)
+		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", cfg.DashboardFile, logger)
 		if err != nil {
 			return err
 		}

@@ -48,6 +48,7 @@ func (e *Emulator) loadDashboards(override string) error {
 		return fmt.Errorf("emulator sample data: %w", err)
 	}
 	e.closers = append(e.closers, db.Close)
+	e.sampleDB = db
 	e.renderers = map[string]renderer{}
 	for _, d := range e.state.Dashboards {
 		def := dashboard.Sample()

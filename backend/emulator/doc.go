@@ -3,8 +3,15 @@
 // endpoints exactly as ../shared/docs/wire-formats.md describes, so that the
 // same client code runs against it and against a real workspace.
 //
-// Its state (workspace id, dashboards, service principals, users, limits)
-// comes from one JSON file; workspace.json beside this file is the default.
+// Users sign in through /oidc/v1/authorize (authorization code + PKCE, a
+// login and consent page; authorize.go, u2m.go), and a second listener, the
+// Apps proxy, serves Databricks Apps on their own origin with the
+// 401/403/404 rules and X-Forwarded-* headers of a real workspace (apps.go,
+// apps_login.go, apps_sample.go).
+//
+// Its state (workspace id, dashboards, service principals, users, OAuth
+// clients, apps, limits) comes from one JSON file; workspace.json beside
+// this file is the default.
 // Tests and the UI steer it through a fault switch (failures, clock skew,
 // token lifetime) and read its request and audit logs over HTTP under
 // /emulator/.

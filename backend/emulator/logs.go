@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,29 +13,41 @@ import (
 // RequestEntry is one line of the request log. Tokens and credentials are
 // redacted before they are stored.
 type RequestEntry struct {
-	Seq           int64     `json:"seq"`
-	Time          time.Time `json:"time"`
-	Method        string    `json:"method"`
-	Path          string    `json:"path"`
-	Query         string    `json:"query,omitempty"`
-	Status        int       `json:"status"`
-	DurationMS    float64   `json:"duration_ms"`
-	Principal     string    `json:"principal,omitempty"`
-	Authorization string    `json:"authorization,omitempty"`
-	Error         string    `json:"error,omitempty"`
-	Fault         bool      `json:"fault,omitempty"`
+	Seq    int64     `json:"seq"`
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	// App names the app of a request to the Apps proxy.
+	App           string  `json:"app,omitempty"`
+	Path          string  `json:"path"`
+	Query         string  `json:"query,omitempty"`
+	Status        int     `json:"status"`
+	DurationMS    float64 `json:"duration_ms"`
+	Principal     string  `json:"principal,omitempty"`
+	Authorization string  `json:"authorization,omitempty"`
+	Error         string  `json:"error,omitempty"`
+	Fault         bool    `json:"fault,omitempty"`
 }
 
-// AuditEntry records one scoped token issued for an external viewer. It
-// holds the viewer id, never external_value, which may be personal data.
+// AuditEntry records one scoped token issued for an external viewer, a
+// dashboard load, a user's sign-in or token, or a call to an app. It holds
+// the viewer id, never external_value, which may be personal data, and
+// never a token.
 type AuditEntry struct {
 	Seq              int64     `json:"seq"`
 	Time             time.Time `json:"time"`
 	Action           string    `json:"action"`
-	ExternalViewerID string    `json:"external_viewer_id"`
-	DashboardID      string    `json:"dashboard_id"`
+	ExternalViewerID string    `json:"external_viewer_id,omitempty"`
+	DashboardID      string    `json:"dashboard_id,omitempty"`
 	ClientID         string    `json:"client_id"`
 	TokenID          string    `json:"jti,omitempty"`
+	// Principal is the user id or service principal of a user or app action.
+	Principal string `json:"principal,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	// App, Path, Status and RequestID describe a call to an app.
+	App       string `json:"app,omitempty"`
+	Path      string `json:"path,omitempty"`
+	Status    int    `json:"status,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // ring is a bounded, append-only log with sequence numbers, so readers can
@@ -81,6 +94,7 @@ func (r *ring[T]) since(after int64, limit int) ([]T, int64) {
 
 // note lets handlers add the principal and error code to their log line.
 type note struct {
+	app       string
 	principal string
 	errCode   string
 	fault     bool
@@ -131,12 +145,27 @@ func (e *Emulator) logRequests(next http.Handler) http.Handler {
 		}
 		e.requests.add(func(seq int64) RequestEntry {
 			return RequestEntry{
-				Seq: seq, Time: start.UTC(), Method: r.Method, Path: r.URL.Path,
-				Query:  redact.Text(r.URL.RawQuery),
+				Seq: seq, Time: start.UTC(), Method: r.Method, App: n.app, Path: r.URL.Path,
+				Query:  redact.Text(redactCodes(r.URL.RawQuery)),
 				Status: status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 				Principal: n.principal, Authorization: redact.Authorization(r.Header.Get("Authorization")),
 				Error: n.errCode, Fault: n.fault,
 			}
 		})
 	})
+}
+
+// redactCodes hides authorization codes in a query string (the redirect to
+// an app's /.auth/callback carries one).
+func redactCodes(rawQuery string) string {
+	if !strings.Contains(rawQuery, "code=") {
+		return rawQuery
+	}
+	parts := strings.Split(rawQuery, "&")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(p, "="); ok && k == "code" {
+			parts[i] = k + "=" + redact.Token(v)
+		}
+	}
+	return strings.Join(parts, "&")
 }

@@ -47,16 +47,17 @@ func (e *Emulator) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	base := e.URL()
 	scopes := []string{wire.ScopeAllAPIs, "sql", "file.files", "dashboards.genie"}
 	scopes = append(scopes, wire.EmbedScopes...)
+	scopes = append(scopes, wire.ScopeOfflineAccess, wire.ScopeCurrentUser, wire.ScopeAccessControls)
 	writeJSON(w, http.StatusOK, wire.AuthServerMetadata{
 		Issuer:                            e.issuer(),
 		AuthorizationEndpoint:             base + wire.PathAuthorize,
 		TokenEndpoint:                     base + wire.PathToken,
 		JWKSURI:                           base + wire.PathKeys,
-		GrantTypesSupported:               []string{wire.GrantClientCredentials},
+		GrantTypesSupported:               []string{wire.GrantClientCredentials, wire.GrantAuthorizationCode, wire.GrantRefreshToken},
 		ResponseTypesSupported:            []string{"code"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ScopesSupported:                   scopes,
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 	})
 }
@@ -79,9 +80,13 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest, "grant_type is required")
 	case wire.GrantClientCredentials:
 		e.clientCredentials(w, r, form)
+	case wire.GrantAuthorizationCode:
+		e.authorizationCodeGrant(w, r, form)
+	case wire.GrantRefreshToken:
+		e.refreshTokenGrant(w, r, form)
 	default:
 		oauthError(w, r, http.StatusBadRequest, wire.OAuthUnsupportedGrantType,
-			fmt.Sprintf("grant_type %q is not supported by this workspace emulator; use client_credentials", grant))
+			fmt.Sprintf("grant_type %q is not supported by this workspace emulator; use client_credentials, authorization_code or refresh_token", grant))
 	}
 }
 
@@ -215,14 +220,7 @@ func (e *Emulator) scopedExchange(w http.ResponseWriter, r *http.Request, sp Ser
 // issue signs c with the standard claims filled in and answers the token
 // response; issued runs with the token's id once it is signed.
 func (e *Emulator) issue(w http.ResponseWriter, r *http.Request, c claims.Claims, issued func(jti string)) {
-	now := e.clock.now()
-	life := e.lifetime.Load()
-	c.Issuer = e.issuer()
-	c.Audience = claims.Audience{c.ClientID}
-	c.IssuedAt = now.Unix()
-	c.ExpiresAt = now.Unix() + life
-	c.ID = randomID()
-	tok, err := e.keys.sign(c)
+	tok, c, err := e.mint(c)
 	if err != nil {
 		e.log.Error("emulator: sign token", "err", err)
 		oauthError(w, r, http.StatusInternalServerError, wire.OAuthServerError, "the emulator could not sign the token")
@@ -231,7 +229,19 @@ func (e *Emulator) issue(w http.ResponseWriter, r *http.Request, c claims.Claims
 	if issued != nil {
 		issued(c.ID)
 	}
-	writeJSON(w, http.StatusOK, wire.TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: life, Scope: c.Scope})
+	writeJSON(w, http.StatusOK, wire.TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: c.ExpiresAt - c.IssuedAt, Scope: c.Scope})
+}
+
+// mint fills in the standard claims of c and signs it.
+func (e *Emulator) mint(c claims.Claims) (string, claims.Claims, error) {
+	now := e.clock.now()
+	c.Issuer = e.issuer()
+	c.Audience = claims.Audience{c.ClientID}
+	c.IssuedAt = now.Unix()
+	c.ExpiresAt = now.Unix() + e.lifetime.Load()
+	c.ID = randomID()
+	tok, err := e.keys.sign(c)
+	return tok, c, err
 }
 
 func randomID() string {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,13 +41,23 @@ type Options struct {
 	// DashboardFile, when set, is the .lvdash.json of every dashboard whose
 	// state names no file of its own.
 	DashboardFile string
+	// AppsAddr is where Start listens for the Apps proxy, the origin of the
+	// Databricks Apps. Empty means the workspace's host with the next port
+	// (127.0.0.1:8000 → 127.0.0.1:8001), or any free port when that one is
+	// taken or the workspace's port is 0.
+	AppsAddr string
+	// AppsBaseURL is the Apps proxy's public URL, e.g. http://localhost:8001;
+	// an app is served at its host prefixed with "<app-name>-<workspace-id>.".
+	// Empty means http://localhost:<apps port>.
+	AppsBaseURL string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
 type Emulator struct {
-	mu      sync.RWMutex // guards state and baseURL
+	mu      sync.RWMutex // guards state, baseURL and appsURL
 	state   *State
 	baseURL string
+	appsURL string
 
 	log      *slog.Logger
 	keys     *keyring
@@ -62,8 +73,12 @@ type Emulator struct {
 	requests     *ring[RequestEntry]
 	audit        *ring[AuditEntry]
 	handler      http.Handler
+	appsHandler  http.Handler
+	sampleDB     *sql.DB // the sample data, shared by dashboards and apps
+	u2m          u2mStore
 
-	srv *http.Server
+	srv     *http.Server
+	appsSrv *http.Server
 }
 
 // New builds an emulator; it does not listen yet.
@@ -81,6 +96,7 @@ func New(opts Options) (*Emulator, error) {
 	e := &Emulator{
 		state:        st,
 		baseURL:      strings.TrimRight(opts.BaseURL, "/"),
+		appsURL:      strings.TrimRight(opts.AppsBaseURL, "/"),
 		log:          opts.Logger,
 		keys:         keys,
 		limiter:      rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
@@ -97,6 +113,7 @@ func New(opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e.handler = e.routes()
+	e.appsHandler = e.appsRoutes()
 	return e, nil
 }
 
@@ -123,6 +140,8 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+wire.PathOpenIDDiscovery, e.handleDiscovery)
 	mux.HandleFunc("GET "+wire.PathKeys, e.handleKeys)
 	mux.HandleFunc("POST "+wire.PathToken, e.handleToken)
+	mux.HandleFunc("GET "+wire.PathAuthorize, e.handleAuthorize)
+	mux.HandleFunc("POST "+wire.PathAuthorize, e.handleAuthorizeForm)
 	mux.HandleFunc("GET "+wire.TokenInfoPath("{id}"), e.handleTokenInfo)
 
 	mux.HandleFunc("GET "+pathEmbedPage+"{id}", e.handleEmbedPage)
@@ -178,13 +197,30 @@ func Start(opts Options, addr string) (*Emulator, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		e.close()
 		return nil, fmt.Errorf("emulator: listen on %s: %w (is another emulator running? set another address)", addr, err)
+	}
+	appsLn, err := listenApps(opts.AppsAddr, addr, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		ln.Close()
+		e.close()
+		return nil, err
 	}
 	if e.URL() == "" {
 		e.SetURL("http://" + ln.Addr().String())
 	}
-	e.srv = &http.Server{
-		Handler:           e.handler,
+	if e.AppsURL() == "" {
+		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
+	}
+	e.srv = e.server(e.handler, ln, "emulator")
+	e.appsSrv = e.server(e.appsHandler, appsLn, "emulator apps proxy")
+	return e, nil
+}
+
+// server serves h on ln in the background.
+func (e *Emulator) server(h http.Handler, ln net.Listener, name string) *http.Server {
+	srv := &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      150 * time.Second, // above the longest injected delay
@@ -192,20 +228,23 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		MaxHeaderBytes:    16 << 10,
 	}
 	go func() {
-		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			e.log.Error("emulator stopped", "err", err)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error(name+" stopped", "err", err)
 		}
 	}()
-	return e, nil
+	return srv
 }
 
 // Shutdown stops a started emulator, letting requests in flight finish.
 func (e *Emulator) Shutdown(ctx context.Context) error {
 	defer e.close()
-	if e.srv == nil {
-		return nil
+	var errs []error
+	for _, srv := range []*http.Server{e.srv, e.appsSrv} {
+		if srv != nil {
+			errs = append(errs, srv.Shutdown(ctx))
+		}
 	}
-	return e.srv.Shutdown(ctx)
+	return errors.Join(errs...)
 }
 
 func (e *Emulator) close() {
@@ -242,13 +281,15 @@ func (e *Emulator) handleIndex(w http.ResponseWriter, r *http.Request) {
 This server stands in for a Databricks workspace at %s.
   discovery   %s%s
   keys        %s%s
+  authorize   GET  %s%s   (authorization code + PKCE S256, login and consent page)
   token       POST %s%s
   tokeninfo   GET  %s%s
   faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s)
   logs        GET  %s%s, %s%s
+  apps        %s   (Databricks Apps, e.g. %s/api/whoami)
 `, e.WorkspaceID(), base,
-		base, wire.PathOIDCDiscovery, base, wire.PathKeys, base, wire.PathToken,
+		base, wire.PathOIDCDiscovery, base, wire.PathKeys, base, wire.PathAuthorize, base, wire.PathToken,
 		base, wire.TokenInfoPath("{dashboard_id}")+"?external_viewer_id=...&external_value=...",
 		base, pathFaults, pathClock, pathTokenLifetime, pathRateLimit, pathRotateKeys,
-		base, pathRequestLog, base, pathAuditLog)
+		base, pathRequestLog, base, pathAuditLog, e.AppsURL(), e.AppURL("sales-api"))
 }

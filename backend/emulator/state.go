@@ -25,6 +25,10 @@ type State struct {
 	ServicePrincipals    []ServicePrincipal `json:"service_principals"`
 	Dashboards           []Dashboard        `json:"dashboards"`
 	Users                []User             `json:"users"`
+	// OAuthClients are the public clients of the authorization code flow.
+	OAuthClients []OAuthClient `json:"oauth_clients,omitempty"`
+	// Apps are the Databricks Apps the Apps proxy serves.
+	Apps []App `json:"apps,omitempty"`
 
 	dir string // the state file's folder, for dashboard files
 }
@@ -52,6 +56,9 @@ type User struct {
 	ID          string `json:"id"`
 	UserName    string `json:"user_name"`
 	DisplayName string `json:"display_name"`
+	// Password signs the user in on the emulator's login page; empty means
+	// the user cannot sign in. Bundled values are public demo values.
+	Password string `json:"password,omitempty"`
 }
 
 // DefaultState returns the bundled demo workspace.
@@ -157,6 +164,7 @@ func (s *State) Validate() error {
 			bad("users[%d].user_name %q: must be an e-mail address", i, u.UserName)
 		}
 	}
+	s.validateU2M(bad)
 	return errors.Join(errs...)
 }
 
