@@ -1,0 +1,11 @@
+// Package apps calls the /api/ routes of Databricks Apps with bearer
+// tokens, and gets those tokens the four ways wire-formats.md section 2
+// describes: U2M (authorization code + PKCE, with the scopes the user
+// picks), a Databricks CLI profile, M2M (a service principal's client
+// credentials) and app to app (the Apps runtime's own service principal).
+//
+// Tokens stay in this process: callers get claims and diagnoses, never a
+// refresh token. Calls go only to app URLs (https://*.databricksapps.com,
+// or the emulator's Apps proxy), so a token is never sent to a host a user
+// typed in.
+package apps
