@@ -106,7 +106,7 @@ func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, l
 }
 
 // buildServer assembles the application from the configuration.
-func buildServer(cfg *config.Config, pages []api.DashboardPage, logger *slog.Logger) (*server.Server, error) {
+func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, logger *slog.Logger) (*server.Server, error) {
 	users := session.DefaultUsers()
 	if cfg.UsersFile != "" {
 		u, err := session.LoadUsers(cfg.UsersFile)
@@ -141,7 +141,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, logger *slog.Log
 		logger.Info("no EMBEDLAB_SESSION_KEY: a new session key was made, so sessions end when embedlab restarts")
 	}
 	return server.New(server.Deps{
-		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL),
+		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
 		Settings: server.Settings{
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
@@ -174,17 +174,22 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 			return err
 		}
 		fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+		fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
 		for _, p := range em.Pages(cfg.DashboardID) {
 			pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
 		}
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	e, err := buildServer(cfg, pages, logger)
+	appsCfg, err := appsSetup(ctx, cfg, em, getenv)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	e, err := buildServer(cfg, pages, appsCfg, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}

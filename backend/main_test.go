@@ -46,7 +46,7 @@ func TestServeStartsEmulatorAndApp(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &out, io.Discard) }()
 
-	urlRE := regexp.MustCompile(`emulator on (http://127\.0\.0\.1:\d+).*\n.*app on (http://localhost:\d+)`)
+	urlRE := regexp.MustCompile(`emulator on (http://127\.0\.0\.1:\d+).*\n.*Apps proxy on (http://localhost:\d+).*\n.*app on (http://localhost:\d+)`)
 	var m []string
 	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		m = urlRE.FindStringSubmatch(out.String())
@@ -55,10 +55,10 @@ func TestServeStartsEmulatorAndApp(t *testing.T) {
 		cancel()
 		t.Fatalf("both URLs not printed; output:\n%s", out.String())
 	}
-	if m[2] != "http://localhost:"+strconv.Itoa(port) {
-		t.Fatalf("app URL %s, want port %d", m[2], port)
+	if m[3] != "http://localhost:"+strconv.Itoa(port) {
+		t.Fatalf("app URL %s, want port %d", m[3], port)
 	}
-	for _, u := range []string{m[1] + "/oidc/.well-known/oauth-authorization-server", m[2] + "/api/health", m[2] + "/", m[2] + "/api/embed-settings"} {
+	for _, u := range []string{m[1] + "/oidc/.well-known/oauth-authorization-server", m[3] + "/api/health", m[3] + "/", m[3] + "/api/embed-settings"} {
 		res, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)

@@ -150,7 +150,7 @@ func signIn(t *testing.T, authURL, user, password string) *url.URL {
 
 func u2mLogin(t *testing.T, em *emulator.Emulator, u *apps.U2M, user string, scopes ...string) {
 	t.Helper()
-	authURL, err := u.Start(user, scopes)
+	authURL, err := u.Start(user, scopes, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestU2MWithCustomScopes(t *testing.T) {
 	if _, ok := u.Source("grace"); ok {
 		t.Fatal("grace has ada's token")
 	}
-	authURL, _ := u.Start("ada", nil)
+	authURL, _ := u.Start("ada", nil, "")
 	back := signIn(t, authURL, "ada@example.com", "ada-demo-pass")
 	if err := u.Finish(context.Background(), "grace", back.Query().Get("state"), back.Query().Get("code")); err == nil {
 		t.Fatal("grace finished ada's sign-in")

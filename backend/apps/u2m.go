@@ -19,9 +19,10 @@ import (
 // to embedlab, each with the scopes they pick, and keeps their tokens on
 // the server: the browser sees claims, never the refresh token.
 type U2M struct {
-	cfg oauth2.Config
-	ctx context.Context // for refreshes, which outlive any one request
-	now func() time.Time
+	cfg       oauth2.Config
+	redirects []string        // registered redirect URIs, one per origin the app is opened on
+	ctx       context.Context // for refreshes, which outlive any one request
+	now       func() time.Time
 
 	mu      sync.Mutex
 	pending map[string]pendingLogin // by state
@@ -29,7 +30,7 @@ type U2M struct {
 }
 
 type pendingLogin struct {
-	user, verifier string
+	user, verifier, redirect string
 	scopes         []string
 	created        time.Time
 }
@@ -43,29 +44,49 @@ type userToken struct {
 const loginTTL = 10 * time.Minute
 
 // NewU2M configures the flow against a workspace for a public OAuth client
-// whose registered redirect URI is redirectURL.
-func NewU2M(ctx context.Context, host, clientID, redirectURL string) (*U2M, error) {
+// with the given registered redirect URIs (the first is the default).
+func NewU2M(ctx context.Context, host, clientID string, redirects ...string) (*U2M, error) {
 	h, err := NormalizeHost(host)
 	if err != nil {
 		return nil, &SourceError{Kind: KindU2M, Message: "workspace URL " + err.Error(), Fix: "set DATABRICKS_HOST or INSTANCE_URL"}
 	}
 	if clientID == "" {
-		return nil, &SourceError{Kind: KindU2M, Message: "no OAuth client id", Fix: "set EMBEDLAB_OAUTH_CLIENT_ID to an app connection whose redirect URI is " + redirectURL}
+		return nil, &SourceError{Kind: KindU2M, Message: "no OAuth client id", Fix: "set EMBEDLAB_OAUTH_CLIENT_ID to an app connection whose redirect URI is " + strings.Join(redirects, " or ")}
+	}
+	if len(redirects) == 0 {
+		return nil, &SourceError{Kind: KindU2M, Message: "no redirect URI", Fix: "register embedlab's /api/apps/callback with the OAuth client"}
 	}
 	return &U2M{
-		cfg: oauth2.Config{ClientID: clientID, RedirectURL: redirectURL, Endpoint: oauth2.Endpoint{
+		redirects: redirects,
+		cfg: oauth2.Config{ClientID: clientID, RedirectURL: redirects[0], Endpoint: oauth2.Endpoint{
 			AuthURL: h + wire.PathAuthorize, TokenURL: h + wire.PathToken, AuthStyle: oauth2.AuthStyleInParams}},
 		ctx: ctx, now: time.Now, pending: map[string]pendingLogin{}, users: map[string]*userToken{},
 	}, nil
 }
 
-// RedirectURL is the callback the workspace sends the browser back to.
-func (u *U2M) RedirectURL() string { return u.cfg.RedirectURL }
+// RedirectFor picks the registered redirect URI on the given origin (the
+// one the user's browser is on, so the session cookie comes back), else
+// the first one.
+func (u *U2M) RedirectFor(origin string) string {
+	for _, r := range u.redirects {
+		if strings.HasPrefix(r, origin+"/") {
+			return r
+		}
+	}
+	return u.redirects[0]
+}
 
 // Start begins a sign-in for user with the scopes picked (offline_access is
 // added, so the token can be refreshed), and returns the authorization URL
-// to send the browser to.
-func (u *U2M) Start(user string, scopes []string) (string, error) {
+// to send the browser to. redirect must be a registered one ("" for the
+// first).
+func (u *U2M) Start(user string, scopes []string, redirect string) (string, error) {
+	if redirect == "" {
+		redirect = u.redirects[0]
+	}
+	if !slices.Contains(u.redirects, redirect) {
+		return "", &SourceError{Kind: KindU2M, Message: redirect + " is not a registered redirect URI", Fix: "open embedlab on one of " + strings.Join(u.redirects, ", ")}
+	}
 	scopes = normalizeScopes(scopes)
 	for _, s := range scopes {
 		if !validScope(s) {
@@ -85,10 +106,10 @@ func (u *U2M) Start(user string, scopes []string) (string, error) {
 		u.mu.Unlock()
 		return "", &SourceError{Kind: KindU2M, Message: "too many sign-ins in progress", Fix: "try again in a few minutes"}
 	}
-	u.pending[state] = pendingLogin{user: user, verifier: verifier, scopes: scopes, created: now}
+	u.pending[state] = pendingLogin{user: user, verifier: verifier, redirect: redirect, scopes: scopes, created: now}
 	u.mu.Unlock()
 	cfg := u.cfg
-	cfg.Scopes = scopes
+	cfg.Scopes, cfg.RedirectURL = scopes, redirect
 	return cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil
 }
 
@@ -110,7 +131,9 @@ func (u *U2M) Finish(ctx context.Context, user, state, code string) error {
 	case code == "":
 		return &SourceError{Kind: KindU2M, Message: "the workspace sent no authorization code", Fix: "start the sign-in again"}
 	}
-	tok, err := u.cfg.Exchange(ctx, code, oauth2.VerifierOption(p.verifier))
+	cfg := u.cfg
+	cfg.RedirectURL = p.redirect
+	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(p.verifier))
 	if err != nil {
 		return tokenError(KindU2M, err)
 	}

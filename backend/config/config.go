@@ -57,6 +57,20 @@ type Config struct {
 	// UpstreamRate bounds dashboard-token work per second
 	// (EMBEDLAB_UPSTREAM_RATE, default 20, the workspace's own limit).
 	UpstreamRate float64
+
+	// ListenHost is where the app listens: all interfaces inside a
+	// Databricks App (DATABRICKS_APP_PORT set), else every interface as
+	// before ("").
+	ListenHost string
+	// AppName is set inside a Databricks App (DATABRICKS_APP_NAME): app to
+	// app calls use the runtime's service principal, and CLI profiles are off.
+	AppName string
+	// OAuthClientID is the public OAuth client for U2M sign-ins with a real
+	// workspace (EMBEDLAB_OAUTH_CLIENT_ID); the emulator has its own.
+	OAuthClientID string
+	// PublicURL is where browsers reach embedlab (EMBEDLAB_PUBLIC_URL),
+	// for the U2M callback; default http://localhost:PORT.
+	PublicURL string
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -75,6 +89,22 @@ func Load(getenv Getenv) (*Config, error) {
 			bad("PORT=%q: must be a port number from 1 to 65535", p)
 		}
 		c.Port = n
+	}
+	if p := getenv("DATABRICKS_APP_PORT"); p != "" {
+		// Inside a Databricks App the runtime says where to listen.
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			bad("DATABRICKS_APP_PORT=%q: must be a port number", p)
+		}
+		c.Port, c.ListenHost = n, "0.0.0.0"
+	}
+	c.AppName = getenv("DATABRICKS_APP_NAME")
+	c.OAuthClientID = getenv("EMBEDLAB_OAUTH_CLIENT_ID")
+	c.PublicURL = strings.TrimRight(getenv("EMBEDLAB_PUBLIC_URL"), "/")
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" {
+			bad("EMBEDLAB_PUBLIC_URL=%q: must be an origin such as https://embedlab.example.com", c.PublicURL)
+		}
 	}
 	if a := getenv("EMBEDLAB_EMULATOR_ADDR"); a != "" {
 		c.EmulatorAddr = a

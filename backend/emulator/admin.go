@@ -260,3 +260,19 @@ func (e *Emulator) Embedding() (dashboardID, clientID, clientSecret string, err 
 	}
 	return "", "", "", fmt.Errorf("the emulator state has no published dashboard that a service principal may run: publish one and give a principal CAN RUN")
 }
+
+// Principal is a service principal's credentials, for the app's demo of
+// calling apps as different callers.
+type Principal struct{ ID, Name, Secret string }
+
+// ServicePrincipals lists the state's service principals with their
+// secrets (public demo values, like the rest of the state).
+func (e *Emulator) ServicePrincipals() []Principal {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Principal, 0, len(e.state.ServicePrincipals))
+	for _, sp := range e.state.ServicePrincipals {
+		out = append(out, Principal{ID: sp.ApplicationID, Name: sp.DisplayName, Secret: sp.Secret})
+	}
+	return out
+}

@@ -57,6 +57,8 @@ type Deps struct {
 	Broker   *broker.Broker
 	// Ready reports whether the workspace answers; nil means always ready.
 	Ready func(ctx context.Context) error
+	// Apps configures the "Call an app" routes; nil leaves them out.
+	Apps *Apps
 }
 
 // Server is the configured application.
@@ -69,12 +71,13 @@ type Server struct {
 	viewers  *viewers.Set
 	broker   *broker.Broker
 	ready    func(ctx context.Context) error
+	apps     *Apps
 }
 
 // New builds the application.
 func New(d Deps) *Server {
-	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready,
-		mappers: []func(error) *problem{domainProblem}}
+	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready, apps: d.Apps,
+		mappers: []func(error) *problem{domainProblem, appsProblem}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -102,6 +105,9 @@ func New(d Deps) *Server {
 	auth.DELETE("/session", s.sessions.HandleLogout)
 	auth.GET("/viewers", s.listViewers)
 	auth.GET("/embed-token", s.embedToken)
+	if s.apps != nil {
+		s.appsRoutes(a, auth)
+	}
 	a.Any("/*", func(c echo.Context) error {
 		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})

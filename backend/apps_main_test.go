@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"embedlab/backend/apps"
+	"embedlab/shared/api"
+)
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// each hop of the sign-in can be checked; *.localhost goes to loopback.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	csrf string
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{Jar: jar, Transport: apps.LocalhostTransport(), Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) do(method, u string, body any) (*http.Response, []byte) {
+	b.t.Helper()
+	var r io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		r = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, u, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if b.csrf != "" {
+		req.Header.Set(api.HeaderCSRF, b.csrf)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res, out
+}
+
+// startServe runs `embedlab serve` with the emulator and returns the app's URL.
+func startServe(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	port := freePort(t)
+	envs := map[string]string{"PORT": strconv.Itoa(port), "EMBEDLAB_EMULATOR_ADDR": "127.0.0.1:0",
+		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "databrickscfg")}
+	for k, v := range extra {
+		envs[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &out, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	app := "http://localhost:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "app on "+app); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+	}
+	return app
+}
+
+var hiddenRE = regexp.MustCompile(`name="(request_id|csrf_token)" value="([^"]*)"`)
+
+func TestCallAnAppThroughTheAPI(t *testing.T) {
+	app := startServe(t, nil)
+	b := newBrowser(t)
+	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
+	var s api.Session
+	if json.Unmarshal(body, &s) != nil || res.StatusCode != 200 {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	b.csrf = s.CSRFToken
+
+	var ov api.AppsOverview
+	res, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	if json.Unmarshal(body, &ov) != nil || len(ov.Apps) < 3 || len(ov.Sources) < 5 || ov.U2M.SignedIn {
+		t.Fatalf("overview: %d %s", res.StatusCode, body)
+	}
+	urls := map[string]string{}
+	for _, a := range ov.Apps {
+		urls[a.Name] = a.URL
+	}
+
+	call := func(req api.AppCallRequest) api.AppCallResult {
+		t.Helper()
+		res, body := b.do(http.MethodPost, app+api.PathAppsCall, req)
+		var r api.AppCallResult
+		if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("call %+v: %d %s", req, res.StatusCode, body)
+		}
+		return r
+	}
+	if r := call(api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-api"] + "/api/whoami"}); r.Status != 200 || !r.Diagnosis.OK || r.Claims == nil {
+		t.Fatalf("m2m: %+v", r)
+	}
+	if r := call(api.AppCallRequest{Source: api.SourceNoAccess, URL: urls["sales-api"] + "/api/whoami"}); r.Status != 403 || !strings.Contains(r.Diagnosis.Cause, "CAN USE") {
+		t.Fatalf("no access: %+v", r.Diagnosis)
+	}
+	if r := call(api.AppCallRequest{Source: api.SourceNone, URL: urls["sales-api"] + "/api/whoami"}); r.Status != 401 {
+		t.Fatalf("no token: %+v", r)
+	}
+	// A URL off the app domains is refused before any token is fetched.
+	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: "http://example.com/api/x"})
+	if res.StatusCode != 400 || !strings.Contains(string(body), "embedlab sends tokens only to apps") {
+		t.Fatalf("foreign URL: %d %s", res.StatusCode, body)
+	}
+	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceU2M, URL: urls["sales-sql"] + "/api/whoami"})
+	if res.StatusCode != 409 || !strings.Contains(string(body), "sign in") {
+		t.Fatalf("u2m before sign-in: %d %s", res.StatusCode, body)
+	}
+	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceProfile, Profile: "../etc", URL: urls["sales-api"] + "/api/whoami"})
+	if res.StatusCode != 400 {
+		t.Fatalf("bad profile name: %d %s", res.StatusCode, body)
+	}
+
+	// U2M with the sql scope: the workspace's login page, back to embedlab's callback.
+	var lr api.AppsLoginResponse
+	res, body = b.do(http.MethodPost, app+api.PathAppsLogin, api.AppsLoginRequest{Scopes: []string{"all-apis", "sql"}})
+	if res.StatusCode != 200 || json.Unmarshal(body, &lr) != nil {
+		t.Fatalf("u2m start: %d %s", res.StatusCode, body)
+	}
+	_, page := b.do(http.MethodGet, lr.AuthorizationURL, nil)
+	f := url.Values{"username": {"ada@example.com"}, "password": {"ada-demo-pass"}, "action": {"allow"}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(string(page), -1) {
+		f.Set(m[1], m[2])
+	}
+	res2, err := b.c.PostForm(strings.SplitN(lr.AuthorizationURL, "?", 2)[0], f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2.Body.Close()
+	cb := res2.Header.Get("Location")
+	if !strings.HasPrefix(cb, app+api.PathAppsCallback) {
+		t.Fatalf("the workspace sent the browser to %q", cb)
+	}
+	res, _ = b.do(http.MethodGet, cb, nil)
+	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != "/call-app?u2m=signed-in" {
+		t.Fatalf("callback: %d -> %s", res.StatusCode, loc)
+	}
+	// The state is single use.
+	res, _ = b.do(http.MethodGet, cb, nil)
+	if loc := res.Header.Get("Location"); !strings.Contains(loc, "u2m_error") {
+		t.Fatalf("callback replayed: -> %s", loc)
+	}
+	if r := call(api.AppCallRequest{Source: api.SourceU2M, URL: urls["sales-sql"] + "/api/whoami"}); r.Status != 200 || !strings.Contains(r.Claims.Scope, "sql") {
+		t.Fatalf("u2m with sql: %+v", r)
+	}
+	res, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	_ = json.Unmarshal(body, &ov)
+	if !ov.U2M.SignedIn || !strings.Contains(strings.Join(ov.U2M.Scopes, " "), "sql") {
+		t.Fatalf("overview after sign-in: %s", body)
+	}
+	if strings.Contains(string(body), "refresh_token") {
+		t.Fatal("the overview mentions a refresh token")
+	}
+}

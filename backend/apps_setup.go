@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"embedlab/backend/apps"
+	"embedlab/backend/config"
+	"embedlab/backend/emulator"
+	"embedlab/backend/server"
+	"embedlab/shared/api"
+)
+
+// appsSetup configures the "Call an app" page's token sources: against the
+// emulator, its apps, its embedlab OAuth client and its demo service
+// principals; against a real workspace, what the configuration provides.
+func appsSetup(ctx context.Context, cfg *config.Config, em *emulator.Emulator, getenv config.Getenv) (*server.Apps, error) {
+	a := &server.Apps{Caller: &apps.Caller{}, CLI: apps.FindCLI()}
+	if cfg.AppName == "" {
+		// Profiles are the server's own: only where embedlab runs for one person.
+		a.ProfileFile = apps.ConfigFile(getenv)
+	}
+	public := cfg.PublicURL
+	redirects := []string{}
+	if public != "" {
+		redirects = append(redirects, public+api.PathAppsCallback)
+	} else {
+		port := strconv.Itoa(cfg.Port)
+		redirects = append(redirects, "http://localhost:"+port+api.PathAppsCallback, "http://127.0.0.1:"+port+api.PathAppsCallback)
+	}
+	clientID := cfg.OAuthClientID
+
+	if em != nil {
+		u, err := url.Parse(em.AppsURL())
+		if err != nil || u.Port() == "" {
+			return nil, fmt.Errorf("the emulator's Apps proxy has no URL (%q)", em.AppsURL())
+		}
+		a.Caller.Domains = []string{".localhost:" + u.Port()}
+		a.List = func() []api.App {
+			var out []api.App
+			for _, ap := range em.Apps() {
+				out = append(out, api.App{Name: ap.Name, URL: ap.URL, Description: ap.Description, Status: ap.Status, UserAPIScopes: ap.UserAPIScopes})
+			}
+			return out
+		}
+		clientID = "embedlab"
+		for _, r := range redirects {
+			if err := em.AllowRedirectURI(clientID, r); err != nil {
+				return nil, fmt.Errorf("register the U2M callback with the emulator: %w", err)
+			}
+		}
+		for _, sp := range em.ServicePrincipals() {
+			if sp.ID != cfg.ClientID {
+				src, err := apps.NewM2M(ctx, em.URL(), sp.ID, sp.Secret)
+				if err != nil {
+					return nil, err
+				}
+				a.NoAccess = src
+				break
+			}
+		}
+	}
+
+	if u, err := apps.NewU2M(ctx, cfg.InstanceURL, clientID, redirects...); err != nil {
+		se, _ := err.(*apps.SourceError)
+		a.U2MProblem, a.U2MFix = err.Error(), ""
+		if se != nil {
+			a.U2MProblem, a.U2MFix = se.Message, se.Fix
+		}
+	} else {
+		a.U2M = u
+	}
+	if cfg.ClientID != "" && cfg.ClientSecret != "" {
+		src, err := apps.NewM2M(ctx, cfg.InstanceURL, cfg.ClientID, cfg.ClientSecret)
+		if err != nil {
+			return nil, err
+		}
+		a.M2M = src
+	}
+	if cfg.AppName != "" {
+		src, err := apps.NewAppToApp(ctx, getenv)
+		if err != nil {
+			a.AppToAppProblem = err.Error()
+		} else {
+			a.AppToApp = src
+		}
+	} else {
+		a.AppToAppProblem = "embedlab is not running as a Databricks App (DATABRICKS_APP_NAME is not set)"
+	}
+	return a, nil
+}

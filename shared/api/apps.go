@@ -1,0 +1,114 @@
+package api
+
+import (
+	"time"
+
+	"embedlab/shared/claims"
+)
+
+// Paths of the "Call an app" API.
+const (
+	PathApps         = "/api/apps"
+	PathAppsLogin    = "/api/apps/login"    // POST: start a U2M sign-in; DELETE: forget the token
+	PathAppsCallback = "/api/apps/callback" // where the workspace sends the browser back
+	PathAppsCall     = "/api/apps/call"
+)
+
+// Source ids the call API accepts.
+const (
+	SourceU2M      = "u2m"
+	SourceM2M      = "m2m"
+	SourceNoAccess = "m2m-no-access" // emulator only: a service principal without CAN USE
+	SourceProfile  = "profile"
+	SourceAppToApp = "app-to-app"
+	SourceNone     = "none" // no token at all, to see the 401 and the 302
+)
+
+// AppsOverview is the answer of GET /api/apps: what can be called, and
+// with which tokens.
+type AppsOverview struct {
+	Apps    []App         `json:"apps"`
+	Sources []TokenSource `json:"sources"`
+	// Scopes a U2M sign-in may ask for, with what each allows.
+	Scopes []ScopeChoice `json:"scopes"`
+	U2M    U2MStatus     `json:"u2m"`
+	// AppDomains are where calls may go, e.g. ".databricksapps.com".
+	AppDomains []string `json:"app_domains"`
+}
+
+// App is an app the UI offers (the emulator's; empty for a real workspace,
+// where the user types the URL).
+type App struct {
+	Name          string   `json:"name"`
+	URL           string   `json:"url"`
+	Description   string   `json:"description,omitempty"`
+	Status        string   `json:"status"`
+	UserAPIScopes []string `json:"user_api_scopes,omitempty"`
+}
+
+// TokenSource is one way to get a token, and whether it is usable here.
+type TokenSource struct {
+	ID          string `json:"id"`
+	Label       string `json:"label"`
+	Description string `json:"description"`
+	Available   bool   `json:"available"`
+	Problem     string `json:"problem,omitempty"`
+	Fix         string `json:"fix,omitempty"`
+}
+
+// ScopeChoice is a scope the user may pick for U2M.
+type ScopeChoice struct {
+	Scope   string `json:"scope"`
+	Meaning string `json:"meaning"`
+	Default bool   `json:"default,omitempty"`
+}
+
+// U2MStatus says whether this user has a U2M token, and with which scopes.
+type U2MStatus struct {
+	SignedIn bool     `json:"signed_in"`
+	Scopes   []string `json:"scopes,omitempty"`
+}
+
+// AppsLoginRequest starts a U2M sign-in.
+type AppsLoginRequest struct {
+	Scopes []string `json:"scopes"`
+}
+
+// AppsLoginResponse is where to send the browser.
+type AppsLoginResponse struct {
+	AuthorizationURL string `json:"authorization_url"`
+}
+
+// AppCallRequest is one call to an app.
+type AppCallRequest struct {
+	Source  string `json:"source"`
+	Profile string `json:"profile,omitempty"` // for SourceProfile
+	Method  string `json:"method"`
+	URL     string `json:"url"`
+	Body    string `json:"body,omitempty"`
+}
+
+// AppCallResult is what came back, the token's claims and the diagnosis.
+type AppCallResult struct {
+	Method     string            `json:"method"`
+	URL        string            `json:"url"`
+	Status     int               `json:"status"` // 0: no answer
+	Headers    map[string]string `json:"headers,omitempty"`
+	Body       string            `json:"body"`
+	Truncated  bool              `json:"truncated,omitempty"`
+	DurationMS float64           `json:"duration_ms"`
+	Source     string            `json:"source"`
+	SourceInfo string            `json:"source_info,omitempty"`
+	Claims     *claims.Claims    `json:"claims,omitempty"`
+	ExpiresAt  time.Time         `json:"expires_at,omitzero"`
+	Diagnosis  AppDiagnosis      `json:"diagnosis"`
+}
+
+// AppDiagnosis names the likely cause of the answer and the fix.
+type AppDiagnosis struct {
+	OK     bool   `json:"ok"`
+	Title  string `json:"title"`
+	Cause  string `json:"cause"`
+	Fix    string `json:"fix,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
