@@ -31,8 +31,8 @@ type U2M struct {
 
 type pendingLogin struct {
 	user, verifier, redirect string
-	scopes         []string
-	created        time.Time
+	scopes                   []string
+	created                  time.Time
 }
 
 type userToken struct {
