@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/config"
 	"embedlab/backend/emulator"
@@ -181,7 +182,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	appsCfg, err := appsSetup(ctx, cfg, em, getenv)
+	appsCfg, err := appsetup.Setup(ctx, cfg, em, getenv)
 	if err != nil {
 		return err
 	}

@@ -13,4 +13,5 @@ func Routes() {
 	app.Route("/", func() app.Composer { return &dashboardPage{} })
 	app.Route("/login", func() app.Composer { return &loginPage{} })
 	app.Route("/compare", func() app.Composer { return &comparePage{} })
+	app.Route("/call-app", func() app.Composer { return &callAppPage{} })
 }

@@ -13,7 +13,7 @@ type topBar struct {
 	app.Compo
 
 	ISession api.Session
-	IActive  string // "dashboard" or "compare"
+	IActive  string // "dashboard", "compare" or "call-app"
 	IQuery   string // the query string to keep when switching pages
 
 	err string
@@ -46,6 +46,7 @@ func (t *topBar) Render() app.UI {
 		app.Nav().Body(
 			link("dashboard", "/"+t.IQuery, "Dashboard"),
 			link("compare", "/compare", "Compare viewers"),
+			link("call-app", "/call-app", "Call an app"),
 		),
 		app.Div().Class("who").Body(
 			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),

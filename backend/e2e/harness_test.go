@@ -11,14 +11,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
+	"embedlab/backend/config"
 	"embedlab/backend/emulator"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
@@ -91,7 +94,18 @@ func newStack(t *testing.T, o options) *stack {
 	for _, p := range em.Pages(dash) {
 		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
 	}
-	srv := server.New(server.Deps{
+	port, _ := strconv.Atoi(ts.URL[strings.LastIndexByte(ts.URL, ':')+1:])
+	appsCfg, err := appsetup.Setup(context.Background(), &config.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Port: port},
+		em, func(k string) string {
+			if k == "DATABRICKS_CONFIG_FILE" {
+				return filepath.Join(t.TempDir(), "databrickscfg")
+			}
+			return ""
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Deps{Apps: appsCfg,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
 			Emulated: true, DemoUsers: true, RefreshMargin: o.margin, Pages: pages},

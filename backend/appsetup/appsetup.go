@@ -1,4 +1,7 @@
-package main
+// Package appsetup wires the "Call an app" page's token sources from the
+// configuration: the emulator's apps, OAuth client and demo principals, or
+// what a real workspace's settings provide.
+package appsetup
 
 import (
 	"context"
@@ -13,10 +16,10 @@ import (
 	"embedlab/shared/api"
 )
 
-// appsSetup configures the "Call an app" page's token sources: against the
+// Setup configures the "Call an app" page's token sources: against the
 // emulator, its apps, its embedlab OAuth client and its demo service
 // principals; against a real workspace, what the configuration provides.
-func appsSetup(ctx context.Context, cfg *config.Config, em *emulator.Emulator, getenv config.Getenv) (*server.Apps, error) {
+func Setup(ctx context.Context, cfg *config.Config, em *emulator.Emulator, getenv config.Getenv) (*server.Apps, error) {
 	a := &server.Apps{Caller: &apps.Caller{}, CLI: apps.FindCLI()}
 	if cfg.AppName == "" {
 		// Profiles are the server's own: only where embedlab runs for one person.
