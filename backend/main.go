@@ -34,7 +34,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "embedlab:", err)
-		os.Exit(2)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -53,6 +53,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return serve(ctx, args, getenv, stdout, logger)
 	case "emulator":
 		return runEmulator(ctx, args, stdout, logger)
+	case "token":
+		return runToken(ctx, args, getenv, stdout, stderr)
+	case "call":
+		return runCall(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -70,6 +74,15 @@ const usage = `usage:
       -state FILE               emulator state (default: the bundled demo workspace)
       -url URL                  public URL, when it differs from http://<addr>
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
+  embedlab token [flags]        print {access_token, token_type, expiry} as "databricks auth token" does
+  embedlab call [flags] URL     call an app's /api/ route with a token; on a refusal, print the diagnosis
+      -source S                 profile | m2m | app-to-app | u2m | none (call only)
+      -profile P                a profile of ~/.databrickscfg
+      -host URL                 workspace URL (default $DATABRICKS_HOST; m2m also reads
+                                $DATABRICKS_CLIENT_ID and $DATABRICKS_CLIENT_SECRET)
+      -scopes "all-apis sql"    u2m: the scopes to ask for
+      -X METHOD -d JSON -v      call: method, body, verbose
+      exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
 `
 
 func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"embedlab/backend/apps"
+	"embedlab/backend/emulator"
+	"embedlab/shared/claims"
+)
+
+func startEmulatorWithApps(t *testing.T) *emulator.Emulator {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{AppsAddr: "127.0.0.1:0"}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	return em
+}
+
+// cli runs one embedlab command and returns its output and exit code.
+func cli(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := run(ctx, args, func(k string) string { return env[k] }, &out, &errOut)
+	if err != nil {
+		code = exitCode(err)
+		errOut.Write([]byte(err.Error()))
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestTokenAndCallCommands(t *testing.T) {
+	em := startEmulatorWithApps(t)
+	sps := em.ServicePrincipals()
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
+		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
+
+	out, errs, code := cli(t, env, "token")
+	var tok apps.CLIToken
+	if code != 0 || json.Unmarshal([]byte(out), &tok) != nil || tok.TokenType != "Bearer" || tok.Expiry.Before(time.Now()) {
+		t.Fatalf("token: %d %s %s", code, out, errs)
+	}
+	if _, c, err := claims.Decode(tok.AccessToken); err != nil || c.Subject != sps[0].ID {
+		t.Fatalf("token claims: %v %+v", err, c)
+	}
+
+	whoami := em.AppURL("sales-api") + "/api/whoami"
+	if out, errs, code := cli(t, env, "call", whoami); code != exitOK || !strings.Contains(out, sps[0].ID) {
+		t.Fatalf("call: %d %s %s", code, out, errs)
+	}
+	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret}
+	if _, errs, code := cli(t, noAccess, "call", whoami); code != exitAnswer || !strings.Contains(errs, "lacks CAN USE on sales-api") || !strings.Contains(errs, "fix:") {
+		t.Fatalf("no CAN USE: %d %s", code, errs)
+	}
+	if _, errs, code := cli(t, env, "call", "-source", "none", whoami); code != exitAnswer || !strings.Contains(errs, "401") {
+		t.Fatalf("no token: %d %s", code, errs)
+	}
+	if _, errs, code := cli(t, env, "call", "https://example.com/api/x"); code != exitUsage || !strings.Contains(errs, "only to apps") {
+		t.Fatalf("foreign URL: %d %s", code, errs)
+	}
+	bad := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": "wrong"}
+	if _, errs, code := cli(t, bad, "call", whoami); code != exitNoToken || !strings.Contains(errs, "invalid_client") || !strings.Contains(errs, "fix:") {
+		t.Fatalf("wrong secret: %d %s", code, errs)
+	}
+	if _, errs, code := cli(t, env, "call", "http://sales-api-1.localhost:1/api/whoami"); code != exitNoConnect {
+		t.Fatalf("unreachable: %d %s", code, errs)
+	}
+	if _, errs, code := cli(t, env, "token", "-profile", "nope"); code != exitNoToken || !strings.Contains(errs, "databricks auth login") {
+		t.Fatalf("missing profile: %d %s", code, errs)
+	}
+	if _, _, code := cli(t, env, "call", "-bogus"); code != exitUsage {
+		t.Fatalf("bad flag: %d", code)
+	}
+}
+
+// The CLI's own U2M sign-in: the public client databricks-cli, the browser
+// to the workspace, and the code back on a local port.
+func TestTokenCommandU2M(t *testing.T) {
+	em := startEmulatorWithApps(t)
+	port := freePort(t)
+	if err := em.AllowRedirectURI("databricks-cli", "http://localhost:"+strconv.Itoa(port)); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DATABRICKS_HOST": em.URL()}
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"call", "-source", "u2m", "-scopes", "all-apis sql", "-callback-port", strconv.Itoa(port), "-v",
+			em.AppURL("sales-sql") + "/api/whoami"}, func(k string) string { return env[k] }, &out, &errOut)
+	}()
+	urlRE := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/oidc/v1/authorize\?\S+)`)
+	var authURL string
+	for deadline := time.Now().Add(10 * time.Second); authURL == ""; time.Sleep(20 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(errOut.String()); m != nil {
+			authURL = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no sign-in URL printed: %s", errOut.String())
+		}
+	}
+	b := newBrowser(t)
+	_, page := b.do(http.MethodGet, authURL, nil)
+	f := url.Values{"username": {"ada@example.com"}, "password": {"ada-demo-pass"}, "action": {"allow"}}
+	for _, m := range hiddenRE.FindAllStringSubmatch(string(page), -1) {
+		f.Set(m[1], m[2])
+	}
+	res, err := b.c.PostForm(strings.SplitN(authURL, "?", 2)[0], f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	back := res.Header.Get("Location")
+	if !strings.HasPrefix(back, "http://localhost:"+strconv.Itoa(port)) {
+		t.Fatalf("redirected to %q", back)
+	}
+	if _, body := b.do(http.MethodGet, back, nil); !strings.Contains(string(body), "Signed in") {
+		t.Fatalf("callback page: %s", body)
+	}
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "ada@example.com") || !strings.Contains(errOut.String(), "sql") {
+			t.Fatalf("call: %v\nstdout %s\nstderr %s", err, out.String(), errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the command did not finish after the sign-in")
+	}
+}
