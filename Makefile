@@ -7,7 +7,7 @@ BROTLI_QUALITY ?= 9
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run test bench build wasm vet fmt-check browser clean
+.PHONY: run test bench build wasm vet fmt-check browser clean app
 
 ## run: build the Wasm and serve http://localhost:3000 (with the emulator unless a workspace is configured)
 run: wasm
@@ -27,6 +27,16 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WASM) ./app/wasm
 	$(GO) run ./backend/bench/compress -brotli-quality $(BROTLI_QUALITY) $(WASM)
 
+## app: dist/, what to upload as a Databricks App (see app.yaml): a Linux
+## binary without the emulator, web/ and app.yaml; no file may exceed 10 MB
+app: wasm
+	rm -rf dist && mkdir -p dist/web
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags noemulator -trimpath -ldflags='-s -w' -o dist/embedlab ./backend
+	cp app.yaml dist/ && cp web/*.css web/*.png web/*.svg $(WASM) $(WASM).br $(WASM).gz dist/web/
+	cp backend/viewers/viewers.json dist/viewers.json
+	@big=$$(find dist -type f -size +10000000c); if [ -n "$$big" ]; then echo "over Databricks Apps' 10 MB file limit: $$big"; exit 1; fi
+	@ls -l dist dist/web | awk 'NF>5 {print $$5, $$9}'
+
 ## bench: the Wasm's sizes, embed-token speed, upstream calls and memory: a table,
 ## and .bench/results.json (about a minute; not part of make test, which only vets it)
 bench: wasm
@@ -36,6 +46,7 @@ bench: wasm
 vet: fmt-check
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./shared/...
+	$(GO) build -tags noemulator -o /dev/null ./backend  # the Databricks App build (make app)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -49,4 +60,4 @@ browser:
 	fi
 
 clean:
-	rm -rf bin $(WASM) $(WASM).gz $(WASM).br web/.app.wasm.* artifacts .bench
+	rm -rf bin dist $(WASM) $(WASM).gz $(WASM).br web/.app.wasm.* artifacts .bench

@@ -1,3 +1,5 @@
+//go:build !noemulator
+
 package main
 
 import (
@@ -179,5 +181,63 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 	}
 	if strings.Contains(string(body), "refresh_token") {
 		t.Fatal("the overview mentions a refresh token")
+	}
+}
+
+// As a Databricks App: the runtime's variables, listening on all
+// interfaces at DATABRICKS_APP_PORT, the app's own service principal for
+// app-to-app calls, and no CLI profiles; the workspace here is an emulator
+// treated as a real one.
+func TestServeAsADatabricksApp(t *testing.T) {
+	em := startEmulatorWithApps(t)
+	dash, id, secret, err := em.Embedding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	envs := map[string]string{
+		"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": id, "DATABRICKS_CLIENT_SECRET": secret,
+		"WORKSPACE_ID": em.WorkspaceID(), "DASHBOARD_ID": dash,
+		"DATABRICKS_APP_NAME": "embedlab", "DATABRICKS_APP_PORT": strconv.Itoa(port), "EMBEDLAB_ALLOW_DEMO_USERS": "true",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &out, io.Discard) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	app := "http://127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "app on"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+	}
+	if strings.Contains(out.String(), "emulator on") {
+		t.Fatal("an emulator was started although a workspace is configured")
+	}
+	b := newBrowser(t)
+	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
+	var s api.Session
+	if res.StatusCode != 200 || json.Unmarshal(body, &s) != nil {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	b.csrf = s.CSRFToken
+	res, body = b.do(http.MethodGet, app+api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("embed token from the configured workspace: %d %s", res.StatusCode, body)
+	}
+	var ov api.AppsOverview
+	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	if json.Unmarshal(body, &ov) != nil {
+		t.Fatalf("overview: %s", body)
+	}
+	avail := map[string]bool{}
+	for _, src := range ov.Sources {
+		avail[src.ID] = src.Available
+	}
+	if !avail[api.SourceAppToApp] || avail[api.SourceProfile] || !avail[api.SourceM2M] || ov.AppDomains[0] != ".databricksapps.com" {
+		t.Fatalf("sources in an app: %s", body)
 	}
 }

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +21,6 @@ import (
 	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/config"
-	"embedlab/backend/emulator"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -85,40 +83,6 @@ const usage = `usage:
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
 `
 
-func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
-	appsAddr := fs.String("apps-addr", "127.0.0.1:8001", "where the Apps proxy (Databricks Apps' own origin) listens")
-	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
-	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
-	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	em, err := startEmulator(*statePath, *addr, *appsAddr, *publicURL, *dashFile, logger)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
-	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	return em.Shutdown(sctx)
-}
-
-func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
-	var state *emulator.State
-	if statePath != "" {
-		s, err := emulator.LoadState(statePath)
-		if err != nil {
-			return nil, err
-		}
-		state = s
-	}
-	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr}, addr)
-}
-
 // buildServer assembles the application from the configuration.
 func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, logger *slog.Logger) (*server.Server, error) {
 	users := session.DefaultUsers()
@@ -171,31 +135,19 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	var em *emulator.Emulator
+	var emu *appsetup.Emulated
 	var pages []api.DashboardPage // known in emulator mode only
 	if cfg.Emulated {
-		em, err = startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", cfg.DashboardFile, logger)
+		var stop func()
+		emu, pages, stop, err = startWorkspace(cfg, stdout, logger)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-			defer cancel()
-			_ = em.Shutdown(sctx)
-		}()
-		cfg.InstanceURL, cfg.WorkspaceID = em.URL(), em.WorkspaceID()
-		if cfg.DashboardID, cfg.ClientID, cfg.ClientSecret, err = em.Embedding(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
-		fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
-		for _, p := range em.Pages(cfg.DashboardID) {
-			pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
-		}
+		defer stop()
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	appsCfg, err := appsetup.Setup(ctx, cfg, em, getenv)
+	appsCfg, err := appsetup.Setup(ctx, cfg, emu, getenv)
 	if err != nil {
 		return err
 	}

@@ -11,15 +11,30 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/config"
-	"embedlab/backend/emulator"
 	"embedlab/backend/server"
 	"embedlab/shared/api"
 )
 
+// Emulated is what Setup needs of the bundled workspace emulator. It is a
+// plain struct so that a build without the emulator (the one deployed as a
+// Databricks App, under the 10 MB file limit) needs none of its code.
+type Emulated struct {
+	URL     string // the workspace's URL
+	AppsURL string // the Apps proxy's base URL
+	Apps    func() []api.App
+	// AllowRedirectURI registers a redirect URI with an OAuth client.
+	AllowRedirectURI func(clientID, uri string) error
+	// Principals are the demo service principals' ids and secrets.
+	Principals []Principal
+}
+
+// Principal is a service principal's id and secret.
+type Principal struct{ ID, Secret string }
+
 // Setup configures the "Call an app" page's token sources: against the
 // emulator, its apps, its embedlab OAuth client and its demo service
 // principals; against a real workspace, what the configuration provides.
-func Setup(ctx context.Context, cfg *config.Config, em *emulator.Emulator, getenv config.Getenv) (*server.Apps, error) {
+func Setup(ctx context.Context, cfg *config.Config, em *Emulated, getenv config.Getenv) (*server.Apps, error) {
 	a := &server.Apps{Caller: &apps.Caller{}, CLI: apps.FindCLI()}
 	if cfg.AppName == "" {
 		// Profiles are the server's own: only where embedlab runs for one person.
@@ -36,27 +51,21 @@ func Setup(ctx context.Context, cfg *config.Config, em *emulator.Emulator, geten
 	clientID := cfg.OAuthClientID
 
 	if em != nil {
-		u, err := url.Parse(em.AppsURL())
+		u, err := url.Parse(em.AppsURL)
 		if err != nil || u.Port() == "" {
-			return nil, fmt.Errorf("the emulator's Apps proxy has no URL (%q)", em.AppsURL())
+			return nil, fmt.Errorf("the emulator's Apps proxy has no URL (%q)", em.AppsURL)
 		}
 		a.Caller.Domains = []string{".localhost:" + u.Port()}
-		a.List = func() []api.App {
-			var out []api.App
-			for _, ap := range em.Apps() {
-				out = append(out, api.App{Name: ap.Name, URL: ap.URL, Description: ap.Description, Status: ap.Status, UserAPIScopes: ap.UserAPIScopes})
-			}
-			return out
-		}
+		a.List = em.Apps
 		clientID = "embedlab"
 		for _, r := range redirects {
 			if err := em.AllowRedirectURI(clientID, r); err != nil {
 				return nil, fmt.Errorf("register the U2M callback with the emulator: %w", err)
 			}
 		}
-		for _, sp := range em.ServicePrincipals() {
+		for _, sp := range em.Principals {
 			if sp.ID != cfg.ClientID {
-				src, err := apps.NewM2M(ctx, em.URL(), sp.ID, sp.Secret)
+				src, err := apps.NewM2M(ctx, em.URL, sp.ID, sp.Secret)
 				if err != nil {
 					return nil, err
 				}

@@ -183,6 +183,9 @@ func Load(getenv Getenv) (*Config, error) {
 			bad("WORKSPACE_ID=%q: must be the numeric workspace id (the o= parameter of the workspace URL)", c.WorkspaceID)
 		}
 	}
+	if c.AppName != "" && c.UsersFile == "" && getenv("EMBEDLAB_ALLOW_DEMO_USERS") != "true" {
+		bad("running as the Databricks App %q with the bundled demo users, whose passwords are public: set EMBEDLAB_USERS_FILE to your own users file (or EMBEDLAB_ALLOW_DEMO_USERS=true for a workshop)", c.AppName)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -79,3 +79,26 @@ func TestEmulatorFilesWithRealWorkspaceAreRefused(t *testing.T) {
 		t.Fatalf("err = %v, want the emulator-only setting refused", err)
 	}
 }
+
+func TestDatabricksAppSettings(t *testing.T) {
+	m := map[string]string{
+		"DATABRICKS_HOST": "adb-1.2.azuredatabricks.net", "DATABRICKS_CLIENT_ID": "app-sp", "DATABRICKS_CLIENT_SECRET": "s",
+		"WORKSPACE_ID": "123", "DASHBOARD_ID": "01f0a1b2c3d4e5f60718293a4b5c6d7e",
+		"DATABRICKS_APP_NAME": "embedlab", "DATABRICKS_APP_PORT": "8000",
+	}
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "passwords are public") {
+		t.Fatalf("demo users in an app: err = %v", err)
+	}
+	m["EMBEDLAB_USERS_FILE"] = "users.json"
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8000 || c.ListenHost != "0.0.0.0" || c.InstanceURL != "https://adb-1.2.azuredatabricks.net" || c.ClientID != "app-sp" || c.Emulated {
+		t.Fatalf("%+v", c)
+	}
+	m["DATABRICKS_APP_PORT"] = "http"
+	if _, err := Load(env(m)); err == nil || !strings.Contains(err.Error(), "DATABRICKS_APP_PORT") {
+		t.Fatalf("bad app port: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/appsetup"
+	"embedlab/backend/appsetup/emulated"
 	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
 	"embedlab/backend/config"
@@ -96,7 +97,7 @@ func newStack(t *testing.T, o options) *stack {
 	}
 	port, _ := strconv.Atoi(ts.URL[strings.LastIndexByte(ts.URL, ':')+1:])
 	appsCfg, err := appsetup.Setup(context.Background(), &config.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Port: port},
-		em, func(k string) string {
+		emulated.From(em), func(k string) string {
 			if k == "DATABRICKS_CONFIG_FILE" {
 				return filepath.Join(t.TempDir(), "databrickscfg")
 			}

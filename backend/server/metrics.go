@@ -1,20 +1,26 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"runtime"
+	"strings"
 )
 
-// metricsHandler exposes the broker's counters in the Prometheus format.
+// metric is one sample in the Prometheus text format.
+type metric struct {
+	name, help, kind string
+	value            func() float64
+}
+
+// metricsHandler exposes the broker's counters in the Prometheus text
+// exposition format (version 0.0.4). It is written by hand: the client
+// library and its protobuf dependency would put the build deployed as a
+// Databricks App over the 10 MB file limit, and these are plain counters.
 func (s *Server) metricsHandler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	counter := func(name, help string, f func() float64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "embedlab", Name: name, Help: help}, f))
-	}
+	var ms []metric
+	counter := func(name, help string, f func() float64) { ms = append(ms, metric{"embedlab_" + name, help, "counter", f}) }
+	gauge := func(name, help string, f func() float64) { ms = append(ms, metric{name, help, "gauge", f}) }
 	if s.broker != nil {
 		b := s.broker
 		counter("token_requests_total", "Embed token requests.", func() float64 { return float64(b.Stats().Requests) })
@@ -26,8 +32,20 @@ func (s *Server) metricsHandler() http.Handler {
 			counter("upstream_"+step+"_seconds_total", "Time spent in exchange step "+step+".",
 				func() float64 { return float64(b.Stats().UpstreamNanos[i]) / 1e9 })
 		}
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "embedlab", Name: "token_cache_entries", Help: "Viewers with a cached token."},
-			func() float64 { return float64(b.Cached()) }))
+		gauge("embedlab_token_cache_entries", "Viewers with a cached token.", func() float64 { return float64(b.Cached()) })
 	}
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	gauge("go_goroutines", "Number of goroutines that currently exist.", func() float64 { return float64(runtime.NumGoroutine()) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var mem runtime.MemStats
+		runtime.ReadMemStats(&mem)
+		all := append(ms[:len(ms):len(ms)],
+			metric{"go_memstats_heap_inuse_bytes", "Bytes in in-use heap spans.", "gauge", func() float64 { return float64(mem.HeapInuse) }},
+			metric{"go_memstats_sys_bytes", "Bytes obtained from the system.", "gauge", func() float64 { return float64(mem.Sys) }})
+		var b strings.Builder
+		for _, m := range all {
+			fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", m.name, m.help, m.name, m.kind, m.name, m.value())
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		_, _ = w.Write([]byte(b.String()))
+	})
 }

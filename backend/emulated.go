@@ -1,0 +1,76 @@
+//go:build !noemulator
+
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"embedlab/backend/appsetup"
+	"embedlab/backend/appsetup/emulated"
+	"embedlab/backend/config"
+	"embedlab/backend/emulator"
+	"embedlab/shared/api"
+)
+
+// startWorkspace starts the bundled emulator and points cfg at it.
+func startWorkspace(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*appsetup.Emulated, []api.DashboardPage, func(), error) {
+	em, err := startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", cfg.DashboardFile, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		_ = em.Shutdown(sctx)
+	}
+	cfg.InstanceURL, cfg.WorkspaceID = em.URL(), em.WorkspaceID()
+	if cfg.DashboardID, cfg.ClientID, cfg.ClientSecret, err = em.Embedding(); err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
+	var pages []api.DashboardPage
+	for _, p := range em.Pages(cfg.DashboardID) {
+		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
+	}
+	return emulated.From(em), pages, stop, nil
+}
+
+func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
+	appsAddr := fs.String("apps-addr", "127.0.0.1:8001", "where the Apps proxy (Databricks Apps' own origin) listens")
+	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
+	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
+	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	em, err := startEmulator(*statePath, *addr, *appsAddr, *publicURL, *dashFile, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return em.Shutdown(sctx)
+}
+
+func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
+	var state *emulator.State
+	if statePath != "" {
+		s, err := emulator.LoadState(statePath)
+		if err != nil {
+			return nil, err
+		}
+		state = s
+	}
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr}, addr)
+}
