@@ -8,11 +8,16 @@
 // in-process emulator, env.stack) to add rows. Measurements:
 //
 //   - wasm: the sizes of web/app.wasm, .gz and .br (make wasm builds them).
+//   - browser: page open to dashboard rows visible in headless Chromium,
+//     cold (new profile or browser context) and warm (go-app's service
+//     worker), medians of several loads (browser.go).
 //   - tokens: embed-token requests per second and p50/p99 latency through
 //     the whole backend over loopback HTTP, for one viewer (cache warm) and
 //     for many distinct viewers (cache cold), with the workspace's limits
 //     off and on.
 //   - upstream: workspace calls per 1,000 page loads over N viewers.
+//   - emulator: dashboard loads per second the emulator's query API holds,
+//     its limit off and at 20/s (emuload.go).
 //   - memory: the backend's memory with 10,000 cached viewers, measured in a
 //     child process that holds only the backend.
 //
@@ -41,8 +46,10 @@ type measurement struct {
 
 var measurements = []measurement{
 	{"wasm", measureWasm},
+	{"browser", measureBrowser},
 	{"tokens", measureTokens},
 	{"upstream", measureUpstream},
+	{"emulator", measureEmulator},
 	{"memory", measureMemory},
 }
 
@@ -55,6 +62,9 @@ type options struct {
 	limitViewers  int
 	loadsOver     []int
 	memoryViewers int
+	pageLoads     int
+	coldPageLoads int
+	emulatorFor   time.Duration
 }
 
 func main() {
@@ -74,6 +84,9 @@ func main() {
 	flag.IntVar(&o.coldViewers, "cold-viewers", 1500, "distinct viewers loaded once each, workspace limits off")
 	flag.IntVar(&o.limitViewers, "limited-viewers", 100, "distinct viewers loaded once each at the workspace's 20 calls/s")
 	flag.IntVar(&o.memoryViewers, "memory-viewers", 10000, "cached viewers in the memory measurement")
+	flag.IntVar(&o.pageLoads, "page-loads", 7, "page loads in one browser profile: the first cold, the rest warm")
+	flag.IntVar(&o.coldPageLoads, "cold-page-loads", 2, "more cold page loads, each in a fresh browser context")
+	flag.DurationVar(&o.emulatorFor, "emulator-for", 3*time.Second, "how long to load the emulator's dashboards, limit off and on")
 	flag.Parse()
 	o.loadsOver = []int{1, 10, 100, 1000}
 	re, err := regexp.Compile(*run)
