@@ -47,14 +47,16 @@ func exitCode(err error) int {
 type tokenFlags struct {
 	source, profile, host, scopes string
 	callbackPort                  int
+	fed                           federationFlags // cli_federation.go
 }
 
 func (f *tokenFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "profile | m2m | app-to-app | u2m | none (default: profile when -profile is set, else m2m)")
+	fs.StringVar(&f.source, "source", "", "profile | m2m | app-to-app | u2m | federated | idp-direct | none (default: profile when -profile is set, else m2m)")
 	fs.StringVar(&f.profile, "profile", "", "a profile of ~/.databrickscfg ($DATABRICKS_CONFIG_FILE)")
-	fs.StringVar(&f.host, "host", "", "workspace URL for u2m and m2m (default $DATABRICKS_HOST)")
+	fs.StringVar(&f.host, "host", "", "workspace URL for u2m, m2m and federated (default $DATABRICKS_HOST)")
 	fs.StringVar(&f.scopes, "scopes", "all-apis", "u2m: the scopes to ask for, space separated (offline_access is added)")
 	fs.IntVar(&f.callbackPort, "callback-port", 8020, "u2m: the local port the browser comes back to (8020 or 8040, as the databricks-cli client allows)")
+	f.fed.register(fs)
 }
 
 // source builds the token source the flags name.
@@ -105,8 +107,10 @@ func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.
 			return nil, wrap(err)
 		}
 		return s, nil
+	case apps.KindFederated, apps.KindIdPDirect:
+		return f.fed.build(ctx, src, host, getenv)
 	}
-	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use profile, m2m, app-to-app, u2m or none", src)}
+	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use profile, m2m, app-to-app, u2m, federated, idp-direct or none", src)}
 }
 
 // cliU2M signs in as the Databricks CLI does: the public client

@@ -33,6 +33,9 @@ type callAppPage struct {
 	path    string
 	method  string
 	body    string
+	// identity is whose identity provider token the federated and
+	// idp-direct sources use.
+	identity string
 
 	busy   bool
 	result *api.AppCallResult
@@ -121,7 +124,7 @@ func (p *callAppPage) send(ctx app.Context, e app.Event) {
 	if p.busy {
 		return
 	}
-	req := api.AppCallRequest{Source: p.source, Profile: strings.TrimSpace(p.profile), Method: p.method,
+	req := api.AppCallRequest{Source: p.source, Profile: strings.TrimSpace(p.profile), Identity: p.identity, Method: p.method,
 		URL: strings.TrimRight(strings.TrimSpace(p.appURL), "/") + "/" + strings.TrimLeft(strings.TrimSpace(p.path), "/")}
 	if p.method != http.MethodGet && p.method != http.MethodDelete {
 		req.Body = p.body
@@ -200,6 +203,7 @@ func (p *callAppPage) renderSources() app.UI {
 				app.If(s.ID == api.SourceProfile && p.source == api.SourceProfile, func() app.UI {
 					return app.Input().ID("profile").Type("text").Placeholder("profile name, e.g. DEFAULT").Value(p.profile).OnInput(p.ValueTo(&p.profile))
 				}),
+				app.If((s.ID == api.SourceFederated || s.ID == api.SourceIdPDirect) && p.source == s.ID, func() app.UI { return p.renderIdentities() }),
 			)
 		}),
 	)
@@ -225,6 +229,25 @@ func (p *callAppPage) renderU2M() app.UI {
 		}),
 		app.Button().ID("u2m-sign-in").Type("button").Class("primary").Disabled(p.busy).
 			Text(ifText(u.SignedIn, "Sign in again with these scopes", "Sign in to the workspace")).OnClick(p.signIn),
+	)
+}
+
+// renderIdentities picks whose identity provider token the federated and
+// idp-direct sources use.
+func (p *callAppPage) renderIdentities() app.UI {
+	ids := p.overview.Identities
+	chosen := api.FederatedIdentity{}
+	for i, id := range ids {
+		if id.ID == p.identity || (p.identity == "" && i == 0) {
+			chosen = id
+		}
+	}
+	return app.Div().ID("identity-pick").Class("identity-pick").Body(
+		app.Label().For("identity").Class("small").Text("Identity at the identity provider:"),
+		app.Select().ID("identity").OnChange(p.ValueTo(&p.identity)).Body(app.Range(ids).Slice(func(i int) app.UI {
+			return app.Option().Value(ids[i].ID).Selected(ids[i].ID == chosen.ID).Text(ids[i].Label)
+		})),
+		app.P().ID("identity-description").Class("muted small").Text(chosen.Description),
 	)
 }
 
@@ -294,6 +317,7 @@ func tokenSummary(c *claims.Claims, exp time.Time) app.UI {
 		left = exp.Local().Format("15:04:05") + " (" + time.Until(exp).Truncate(time.Second).String() + " left)"
 	}
 	return app.Table().ID("result-claims").Class("grid claims").Body(app.TBody().Body(
+		claimRow("iss", c.Issuer, "Who issued it: apps accept only the workspace's own tokens (<workspace URL>/oidc); an identity provider's must be exchanged first."),
 		claimRow("sub", c.Subject, "Who the token acts as: the app sees this caller in X-Forwarded-User."),
 		claimRow("scope", c.Scope, "Apps with user authorization require their scopes here; others need all-apis."),
 		claimRow("client_id", c.ClientID, "The OAuth client that got it."),

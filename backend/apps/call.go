@@ -213,6 +213,8 @@ func Diagnose(status int, h http.Header, body []byte, cl *claims.Claims, u *url.
 		switch {
 		case info.Reason == wire.AppsReasonTokenMissing || cl == nil:
 			d.Cause, d.Fix = "No bearer token reached the app.", "Get a token from one of the sources and send it as Authorization: Bearer <token>."
+		case info.Reason == wire.AppsReasonIdPTokenNotExchanged || info.Reason == "" && isIdPToken(cl):
+			d.Cause, d.Fix = idpTokenDiagnosis(cl, info.Metadata[wire.AppsMetaIssuer])
 		case info.Reason == wire.AppsReasonTokenExpired || cl.ExpiresAt != 0 && time.Unix(cl.ExpiresAt, 0).Before(time.Now()):
 			d.Cause, d.Fix = "The token has expired.", "Refresh it before expiry (embedlab renews 5 minutes early); for a CLI profile run `databricks auth token` again."
 		case info.Reason == wire.AppsReasonMissingAppScopes:

@@ -32,7 +32,8 @@ import (
 //	404 RESOURCE_DOES_NOT_EXIST  host is not an app URL of this workspace, no such app, app stopped
 //	302 to the login page        a browser (GET, Accept: text/html) without Authorization or session
 //	404 NOT_FOUND                path not under /api/ (only /api/ accepts bearer tokens)
-//	401 UNAUTHENTICATED          token missing, malformed, badly signed, expired;
+//	401 UNAUTHENTICATED          token missing, malformed, badly signed, expired, an identity
+//	                             provider's token not exchanged first (federation.go);
 //	                             for an app with user authorization, token lacking its user_api_scopes
 //	403 PERMISSION_DENIED        caller lacks CAN USE; without user authorization, token lacking all-apis
 //
@@ -248,6 +249,9 @@ func (e *Emulator) appBearer(w http.ResponseWriter, r *http.Request, app App) (*
 	}
 	c, err := e.verify(tok)
 	if err != nil {
+		if e.refuseIdPToken(w, r, app, tok) {
+			return nil, false
+		}
 		reason := wire.AppsReasonTokenMalformed
 		if err == errExpired {
 			reason = wire.AppsReasonTokenExpired

@@ -53,7 +53,7 @@ func (e *Emulator) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		AuthorizationEndpoint:             base + wire.PathAuthorize,
 		TokenEndpoint:                     base + wire.PathToken,
 		JWKSURI:                           base + wire.PathKeys,
-		GrantTypesSupported:               []string{wire.GrantClientCredentials, wire.GrantAuthorizationCode, wire.GrantRefreshToken},
+		GrantTypesSupported:               []string{wire.GrantClientCredentials, wire.GrantAuthorizationCode, wire.GrantRefreshToken, wire.GrantTokenExchange},
 		ResponseTypesSupported:            []string{"code"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ScopesSupported:                   scopes,
@@ -84,9 +84,11 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 		e.authorizationCodeGrant(w, r, form)
 	case wire.GrantRefreshToken:
 		e.refreshTokenGrant(w, r, form)
+	case wire.GrantTokenExchange:
+		e.tokenExchange(w, r, form) // token federation: federation.go
 	default:
 		oauthError(w, r, http.StatusBadRequest, wire.OAuthUnsupportedGrantType,
-			fmt.Sprintf("grant_type %q is not supported by this workspace emulator; use client_credentials, authorization_code or refresh_token", grant))
+			fmt.Sprintf("grant_type %q is not supported by this workspace emulator; use client_credentials, authorization_code, refresh_token or %s", grant, wire.GrantTokenExchange))
 	}
 }
 

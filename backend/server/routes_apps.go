@@ -35,6 +35,12 @@ type Apps struct {
 	CLI         string
 	// List gives the apps to offer (the emulator's); nil for a real workspace.
 	List func() []api.App
+	// Federation are the identities whose identity provider tokens the
+	// federated source exchanges (routes_federation.go); empty, with the
+	// problem and fix, when token federation is not set up.
+	Federation        []FederatedIdentity
+	FederationProblem string
+	FederationFix     string
 }
 
 // scopeChoices are the scopes a U2M sign-in may ask for.
@@ -98,7 +104,9 @@ func (s *Server) appsOverview(c echo.Context) error {
 		profile.Description = "A profile of " + a.ProfileFile + " with client_id and client_secret (the databricks command is not installed here)."
 	}
 	out.Sources = append(out.Sources, profile,
-		s.sourceInfo(api.SourceAppToApp, "App to app: this app's own service principal", a.AppToApp, a.AppToAppProblem, "deploy embedlab as a Databricks App"),
+		s.sourceInfo(api.SourceAppToApp, "App to app: this app's own service principal", a.AppToApp, a.AppToAppProblem, "deploy embedlab as a Databricks App"))
+	out.Sources = append(out.Sources, s.federationSources(&out)...)
+	out.Sources = append(out.Sources,
 		api.TokenSource{ID: api.SourceNone, Label: "No token", Available: true, Description: "Send the call without Authorization, to see what the Apps proxy answers."})
 	return c.JSON(http.StatusOK, out)
 }
@@ -242,8 +250,10 @@ func (s *Server) appSource(ctx context.Context, user string, req api.AppCallRequ
 			return nil, err
 		}
 		return apps.NewProfile(ctx, p, a.CLI)
+	case api.SourceFederated, api.SourceIdPDirect:
+		return s.federatedSource(req)
 	}
-	return nil, fail(http.StatusBadRequest, "bad_request", "source %q: use one of u2m, m2m, profile, app-to-app, none", clip(req.Source, 40))
+	return nil, fail(http.StatusBadRequest, "bad_request", "source %q: use one of u2m, m2m, profile, app-to-app, federated, idp-direct, none", clip(req.Source, 40))
 }
 
 // appsProblem maps the apps package's errors.

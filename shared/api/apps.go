@@ -24,6 +24,14 @@ const (
 	SourceNone     = "none" // no token at all, to see the 401 and the 302
 )
 
+// Token federation's source ids: SourceFederated exchanges an identity
+// provider's token for a workspace token; SourceIdPDirect sends the
+// identity provider's token as is, to see the 401.
+const (
+	SourceFederated = "federated"
+	SourceIdPDirect = "idp-direct"
+)
+
 // AppsOverview is the answer of GET /api/apps: what can be called, and
 // with which tokens.
 type AppsOverview struct {
@@ -34,6 +42,18 @@ type AppsOverview struct {
 	U2M    U2MStatus     `json:"u2m"`
 	// AppDomains are where calls may go, e.g. ".databricksapps.com".
 	AppDomains []string `json:"app_domains"`
+	// Identities are the identity provider's identities the federated and
+	// idp-direct sources may use.
+	Identities []FederatedIdentity `json:"identities,omitempty"`
+}
+
+// FederatedIdentity is an identity of an identity provider whose token the
+// federated source exchanges: a user (account-wide federation) or a
+// workload (workload identity federation for a service principal).
+type FederatedIdentity struct {
+	ID          string `json:"id"`
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
 }
 
 // App is an app the UI offers (the emulator's; empty for a real workspace,
@@ -86,6 +106,10 @@ type AppCallRequest struct {
 	Method  string `json:"method"`
 	URL     string `json:"url"`
 	Body    string `json:"body,omitempty"`
+
+	// Identity picks one of AppsOverview.Identities, for SourceFederated and
+	// SourceIdPDirect; empty means the first.
+	Identity string `json:"identity,omitempty"`
 }
 
 // AppCallResult is what came back, the token's claims and the diagnosis.

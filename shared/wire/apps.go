@@ -61,6 +61,11 @@ const (
 	AppsReasonNotAPIPath        = "PATH_NOT_UNDER_API"  // 404: bearer tokens reach only /api/
 )
 
+// AppsReasonIdPTokenNotExchanged (401): an identity provider's JWT was sent
+// as is; it must be exchanged at /oidc/v1/token first (token federation,
+// wire-formats.md section 3).
+const AppsReasonIdPTokenNotExchanged = "IDP_TOKEN_NOT_EXCHANGED"
+
 // Metadata keys of the Apps proxy's ErrorInfo.
 const (
 	AppsMetaApp           = "app"

@@ -1,0 +1,93 @@
+//go:build !noemulator
+
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"embedlab/shared/api"
+	"embedlab/shared/wire"
+)
+
+// Token federation through the Call an app API of `embedlab serve` with
+// the emulator: its identity provider's users and workloads are offered,
+// exchanged, or sent as is.
+func TestFederationThroughTheAPI(t *testing.T) {
+	app := startServe(t, nil)
+	b := newBrowser(t)
+	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
+	var s api.Session
+	if json.Unmarshal(body, &s) != nil || res.StatusCode != 200 {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	b.csrf = s.CSRFToken
+
+	var ov api.AppsOverview
+	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	if err := json.Unmarshal(body, &ov); err != nil {
+		t.Fatal(err)
+	}
+	available := map[string]bool{}
+	for _, src := range ov.Sources {
+		available[src.ID] = src.Available
+	}
+	if !available[api.SourceFederated] || !available[api.SourceIdPDirect] {
+		t.Fatalf("federation sources: %s", body)
+	}
+	ids := map[string]bool{}
+	for _, id := range ov.Identities {
+		ids[id.ID] = true
+	}
+	for _, want := range []string{"ada@example.com", "linus@example.com", "embedlab-ci-main", "embedlab-ci-branch"} {
+		if !ids[want] {
+			t.Errorf("identity %s not offered: %s", want, body)
+		}
+	}
+	if strings.Contains(string(body), "demo-pass") || strings.Contains(string(body), "dosedemo0") {
+		t.Fatalf("the overview holds a password or secret: %s", body)
+	}
+	var whoami string
+	for _, a := range ov.Apps {
+		if a.Name == "sales-api" {
+			whoami = a.URL + "/api/whoami"
+		}
+	}
+
+	call := func(req api.AppCallRequest, wantStatus int) (api.AppCallResult, string) {
+		t.Helper()
+		req.URL = whoami
+		res, body := b.do(http.MethodPost, app+api.PathAppsCall, req)
+		var r api.AppCallResult
+		_ = json.Unmarshal(body, &r)
+		if res.StatusCode != wantStatus {
+			t.Fatalf("call %+v: %d %s", req, res.StatusCode, body)
+		}
+		if strings.Contains(string(body), "eyJ") {
+			t.Fatalf("a token reached the browser: %s", body)
+		}
+		return r, string(body)
+	}
+	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated}, 200); r.Status != 200 || r.Claims == nil || r.Claims.Subject != "7001" {
+		t.Fatalf("federated, first identity: %+v", r)
+	}
+	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "embedlab-ci-main"}, 200); r.Status != 200 || r.Claims.Subject != "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58" {
+		t.Fatalf("federated workload: %+v", r)
+	}
+	if r, _ := call(api.AppCallRequest{Source: api.SourceIdPDirect, Identity: "ada@example.com"}, 200); r.Status != 401 ||
+		r.Diagnosis.Reason != wire.AppsReasonIdPTokenNotExchanged || !strings.Contains(r.Diagnosis.Fix, "token federation") {
+		t.Fatalf("idp-direct: %+v", r)
+	}
+	// Refused exchanges: no call is made; the problem says why and how to fix it.
+	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "linus@example.com"}, http.StatusBadGateway); !strings.Contains(body, "user not found") || !strings.Contains(body, `"fix"`) {
+		t.Fatalf("linus: %s", body)
+	}
+	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "embedlab-ci-branch"}, http.StatusBadGateway); !strings.Contains(body, "wrong subject") {
+		t.Fatalf("branch workload: %s", body)
+	}
+	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "mallory"}, http.StatusBadRequest); !strings.Contains(body, "identity") {
+		t.Fatalf("unknown identity: %s", body)
+	}
+}
