@@ -13,12 +13,15 @@ import (
 	"embedlab/backend/appsetup/emulated"
 	"embedlab/backend/config"
 	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
+	"embedlab/backend/server"
+	"embedlab/backend/workshop"
 	"embedlab/shared/api"
 )
 
 // startWorkspace starts the bundled emulator and points cfg at it.
 func startWorkspace(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*appsetup.Emulated, []api.DashboardPage, func(), error) {
-	em, err := startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", cfg.DashboardFile, logger)
+	em, err := startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", "", cfg.DashboardFile, logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -34,36 +37,52 @@ func startWorkspace(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (
 	}
 	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
 	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
+	fmt.Fprintf(stdout, "embedlab: identity provider on %s (token federation)\n", em.IdPURL())
 	var pages []api.DashboardPage
 	for _, p := range em.Pages(cfg.DashboardID) {
 		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
 	}
-	return emulated.From(em), pages, stop, nil
+	emu := emulated.From(em)
+	emu.Lab = func(forget func()) (server.Lab, server.Workshop, error) {
+		appURL := cfg.PublicURL
+		if appURL == "" {
+			appURL = fmt.Sprintf("http://localhost:%d", cfg.Port)
+		}
+		l, ws, _, err := lab.Wire(em, lab.Options{ClientID: cfg.ClientID, DashboardID: cfg.DashboardID, StateFile: cfg.EmulatorState,
+			ProgressFile: workshop.DefaultPath(cfg.DataDir), ExercisesDir: cfg.ExercisesDir, AppURL: appURL}, forget)
+		if err != nil {
+			return nil, nil, err
+		}
+		return l, ws, nil
+	}
+	return emu, pages, stop, nil
 }
 
 func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8000", "where to listen")
 	appsAddr := fs.String("apps-addr", "127.0.0.1:8001", "where the Apps proxy (Databricks Apps' own origin) listens")
+	idpAddr := fs.String("idp-addr", "127.0.0.1:8002", "where the emulated identity provider (token federation) listens")
 	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
 	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
 	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	em, err := startEmulator(*statePath, *addr, *appsAddr, *publicURL, *dashFile, logger)
+	em, err := startEmulator(*statePath, *addr, *appsAddr, *idpAddr, *publicURL, *dashFile, logger)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
 	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
+	fmt.Fprintf(stdout, "embedlab: identity provider on %s (token federation)\n", em.IdPURL())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return em.Shutdown(sctx)
 }
 
-func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
+func startEmulator(statePath, addr, appsAddr, idpAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
 	var state *emulator.State
 	if statePath != "" {
 		s, err := emulator.LoadState(statePath)
@@ -72,5 +91,5 @@ func startEmulator(statePath, addr, appsAddr, publicURL, dashboardFile string, l
 		}
 		state = s
 	}
-	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr}, addr)
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr, IdPAddr: idpAddr}, addr)
 }

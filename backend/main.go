@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return runToken(ctx, args, getenv, stdout, stderr)
 	case "call":
 		return runCall(ctx, args, getenv, stdout, stderr)
+	case "doctor", "isolation": // isolation is doctor -isolation
+		return runDoctor(ctx, args, getenv, stdout, stderr, cmd == "isolation")
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -69,22 +71,37 @@ const usage = `usage:
   embedlab emulator [flags]     serve only the workspace emulator
       -addr 127.0.0.1:8000      where to listen
       -apps-addr 127.0.0.1:8001 where the Apps proxy (Databricks Apps' own origin) listens
+      -idp-addr 127.0.0.1:8002  where the emulated identity provider (token federation) listens
       -state FILE               emulator state (default: the bundled demo workspace)
       -url URL                  public URL, when it differs from http://<addr>
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
   embedlab token [flags]        print {access_token, token_type, expiry} as "databricks auth token" does
   embedlab call [flags] URL     call an app's /api/ route with a token; on a refusal, print the diagnosis
-      -source S                 profile | m2m | app-to-app | u2m | none (call only)
+      -source S                 profile | m2m | app-to-app | u2m | federated | idp-direct | none (call only)
       -profile P                a profile of ~/.databrickscfg
       -host URL                 workspace URL (default $DATABRICKS_HOST; m2m also reads
                                 $DATABRICKS_CLIENT_ID and $DATABRICKS_CLIENT_SECRET)
       -scopes "all-apis sql"    u2m: the scopes to ask for
+      -idp URL -idp-user NAME   federated, idp-direct: the identity provider's token for a user
+                                ($EMBEDLAB_IDP_PASSWORD) or, with -idp-client ID, a workload
+                                ($EMBEDLAB_IDP_CLIENT_SECRET); else -oidc-token-file FILE,
+                                $DATABRICKS_OIDC_TOKEN or $DATABRICKS_OIDC_TOKEN_FILEPATH
+      -client-id SP             federated: exchange for this service principal (workload
+                                identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
+  embedlab doctor [flags]       check the configured workspace (real or emulated) and print a
+                                checklist: pass, fail, warn or skip, each with the reason and fix
+      -json                     the report as JSON
+      -isolation                also run every dataset as each viewer and compare the rows
+                                (embedlab isolation is the same)
+      -origin URL               the app origin to check (default http://localhost:$PORT)
+      -viewers a,b              the viewers to act as (default: all)
+      exit codes: 0 no check failed, 1 a check failed, 2 usage or settings
 `
 
 // buildServer assembles the application from the configuration.
-func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, logger *slog.Logger) (*server.Server, error) {
+func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
 	users := session.DefaultUsers()
 	if cfg.UsersFile != "" {
 		u, err := session.LoadUsers(cfg.UsersFile)
@@ -115,15 +132,24 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 	if err != nil {
 		return nil, err
 	}
+	var lab server.Lab
+	var workshop server.Workshop
+	if emu != nil && emu.Lab != nil {
+		if lab, workshop, err = emu.Lab(brk.Forget); err != nil {
+			return nil, err
+		}
+	}
 	if sessions.KeyGenerated() {
 		logger.Info("no EMBEDLAB_SESSION_KEY: a new session key was made, so sessions end when embedlab restarts")
 	}
 	return server.New(server.Deps{
 		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
+		Lab: lab, Workshop: workshop,
 		Settings: server.Settings{
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
 		},
+		Doctor: newDoctor(cfg, vs), // the /doctor page (doctor_cmd.go)
 	}), nil
 }
 
@@ -151,7 +177,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	if err != nil {
 		return err
 	}
-	e, err := buildServer(cfg, pages, appsCfg, logger)
+	e, err := buildServer(cfg, pages, appsCfg, emu, logger)
 	if err != nil {
 		return err
 	}

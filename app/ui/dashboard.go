@@ -25,6 +25,7 @@ type dashboardPage struct {
 	loading  bool
 	failure  error
 	events   []frameEvent
+	watch    frameWatch // framecheck.go
 }
 
 func (p *dashboardPage) OnNav(ctx app.Context) {
@@ -99,6 +100,7 @@ func cacheWord(cached bool) string {
 }
 
 func (p *dashboardPage) onFrameEvent(ctx app.Context, ev frameEvent) {
+	p.watchFrame(ctx, ev)
 	p.events = append(p.events, ev)
 	if len(p.events) > 50 {
 		p.events = p.events[len(p.events)-50:]

@@ -199,7 +199,7 @@ func (f *dashboardFrame) scheduleRefresh(ctx app.Context) {
 	}
 	f.gen++
 	gen, token := f.gen, f.IToken
-	wait := max(0, time.Until(exp)-f.IMargin)
+	wait := max(0, time.Until(exp)-refreshMargin(f.IToken, f.IMargin))
 	ctx.After(wait, func(ctx app.Context) {
 		if f.dismounted || gen != f.gen || token != f.IToken {
 			return // a newer token or a remount took over
@@ -244,4 +244,15 @@ func (f *dashboardFrame) Render() app.UI {
 		Title("Embedded dashboard for "+f.IViewerID).
 		ReferrerPolicy("no-referrer").
 		DataSet("viewer", f.IViewerID)
+}
+
+// refreshMargin is the margin, capped at half the token's lifetime: a token
+// shorter-lived than the margin (the fault lab's 2 minutes) is renewed
+// half-way, not at once and again and again.
+func refreshMargin(token string, margin time.Duration) time.Duration {
+	_, c, err := claims.Decode(token)
+	if err != nil || c.IssuedAt == 0 || c.ExpiresAt <= c.IssuedAt {
+		return margin
+	}
+	return min(margin, time.Duration(c.ExpiresAt-c.IssuedAt)*time.Second/2)
 }

@@ -60,6 +60,7 @@ func (t *tokenInspector) Render() app.UI {
 			app.Div().Body(app.Span().Class("label").Text("dashboard"), app.Code().Text(orDash(pc.DashboardID))),
 			app.Div().Body(app.Span().Class("label").Text("lifetime"), app.Span().ID("countdown").Text(countdown)),
 		),
+		skewNote(tok),
 		app.If(pcErr != nil && c.CustomClaim != "", func() app.UI {
 			return app.P().Class("error").Text("custom_claim could not be read: " + pcErr.Error())
 		}),

@@ -14,4 +14,8 @@ func Routes() {
 	app.Route("/login", func() app.Composer { return &loginPage{} })
 	app.Route("/compare", func() app.Composer { return &comparePage{} })
 	app.Route("/call-app", func() app.Composer { return &callAppPage{} })
+	app.Route("/doctor", func() app.Composer { return &doctorPage{} })
+	app.Route("/lab", func() app.Composer { return &labPage{} })
+	app.Route("/workshop", func() app.Composer { return &workshopPage{} })
+	app.Route("/trainer", func() app.Composer { return &trainerPage{} })
 }

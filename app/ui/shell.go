@@ -13,7 +13,7 @@ type topBar struct {
 	app.Compo
 
 	ISession api.Session
-	IActive  string // "dashboard", "compare" or "call-app"
+	IActive  string // "dashboard", "compare", "call-app", "workshop", "lab" or "trainer"
 	IQuery   string // the query string to keep when switching pages
 
 	err string
@@ -47,6 +47,9 @@ func (t *topBar) Render() app.UI {
 			link("dashboard", "/"+t.IQuery, "Dashboard"),
 			link("compare", "/compare", "Compare viewers"),
 			link("call-app", "/call-app", "Call an app"),
+			link("doctor", "/doctor", "Doctor"),
+			link("workshop", "/workshop", "Workshop"),
+			link("lab", "/lab", "Fault lab"),
 		),
 		app.Div().Class("who").Body(
 			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),

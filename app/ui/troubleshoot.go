@@ -38,6 +38,9 @@ var diagnoses = map[string]diagnosis{
 	api.CodeInvalidViewer: {"The viewer's settings are invalid",
 		"The external_viewer_id or external_value breaks the workspace's rules.",
 		"Fix the viewer in the viewers file."},
+	api.CodeOriginNotAllowed: {"The workspace does not allow embedding from this origin",
+		"The token is fine, but the browser refused to show the dashboard frame: the workspace's embed page lists the origins that may frame it (CSP frame-ancestors), and this page's origin is not among them.",
+		"Add this origin to the workspace's approved embedding domains."},
 	"unauthenticated": {"Your session has ended", "The session cookie is missing or expired.", "Sign in again."},
 }
 

@@ -26,6 +26,13 @@ type Emulated struct {
 	AllowRedirectURI func(clientID, uri string) error
 	// Principals are the demo service principals' ids and secrets.
 	Principals []Principal
+	// IdPURL is the emulated identity provider's issuer URL, and
+	// Identities its users and workloads (token federation).
+	IdPURL     string
+	Identities []Identity
+	// Lab builds the fault lab and the workshop once the app's token
+	// broker exists (forget drops its cached tokens); nil leaves them out.
+	Lab func(forget func()) (server.Lab, server.Workshop, error)
 }
 
 // Principal is a service principal's id and secret.
@@ -63,6 +70,7 @@ func Setup(ctx context.Context, cfg *config.Config, em *Emulated, getenv config.
 				return nil, fmt.Errorf("register the U2M callback with the emulator: %w", err)
 			}
 		}
+		a.Federation, a.FederationProblem, a.FederationFix = emulatedFederation(ctx, em)
 		for _, sp := range em.Principals {
 			if sp.ID != cfg.ClientID {
 				src, err := apps.NewM2M(ctx, em.URL, sp.ID, sp.Secret)
@@ -90,6 +98,9 @@ func Setup(ctx context.Context, cfg *config.Config, em *Emulated, getenv config.
 			return nil, err
 		}
 		a.M2M = src
+	}
+	if em == nil {
+		a.Federation, a.FederationProblem, a.FederationFix = envFederation(ctx, cfg.InstanceURL, getenv)
 	}
 	if cfg.AppName != "" {
 		src, err := apps.NewAppToApp(ctx, getenv)

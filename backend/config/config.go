@@ -31,6 +31,12 @@ type Config struct {
 	// DashboardFile is the emulator's .lvdash.json (EMBEDLAB_DASHBOARD_FILE);
 	// empty for the bundled sample.
 	DashboardFile string
+	// DataDir keeps the workshop's progress (EMBEDLAB_DATA_DIR); empty
+	// means the user's cache folder.
+	DataDir string
+	// ExercisesDir holds a trainer's own exercise files
+	// (EMBEDLAB_EXERCISES_DIR), added to the bundled ones.
+	ExercisesDir string
 
 	InstanceURL  string
 	WorkspaceID  string
@@ -111,6 +117,7 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 	c.EmulatorState = getenv("EMBEDLAB_EMULATOR_STATE")
 	c.DashboardFile = getenv("EMBEDLAB_DASHBOARD_FILE")
+	c.DataDir, c.ExercisesDir = getenv("EMBEDLAB_DATA_DIR"), getenv("EMBEDLAB_EXERCISES_DIR")
 
 	c.InstanceURL = pick(getenv, &errs, "INSTANCE_URL", "DATABRICKS_HOST")
 	c.ClientID = pick(getenv, &errs, "SERVICE_PRINCIPAL_ID", "DATABRICKS_CLIENT_ID")

@@ -15,6 +15,7 @@ type lvdash struct {
 	def   *dashboard.Definition
 	db    *sql.DB
 	title string
+	raw   []byte // the .lvdash.json, served as serialized_dashboard
 }
 
 func (l lvdash) Title() string      { return l.title }
@@ -51,25 +52,25 @@ func (e *Emulator) loadDashboards(override string) error {
 	e.sampleDB = db
 	e.renderers = map[string]renderer{}
 	for _, d := range e.state.Dashboards {
-		def := dashboard.Sample()
+		def, raw := dashboard.Sample(), dashboard.SampleFile()
 		switch {
 		case d.File != "":
 			path := d.File
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(e.state.dir, path)
 			}
-			if def, err = dashboard.LoadFile(path); err != nil {
+			if def, raw, err = loadDefinition(path); err != nil {
 				return fmt.Errorf("dashboard %s: %w", d.ID, err)
 			}
 		case override != "":
-			if def, err = dashboard.LoadFile(override); err != nil {
+			if def, raw, err = loadDefinition(override); err != nil {
 				return fmt.Errorf("dashboard file: %w", err)
 			}
 		}
 		if len(def.Pages) == 0 {
 			return fmt.Errorf("dashboard %s: its definition has no page", d.ID)
 		}
-		e.renderers[d.ID] = lvdash{def: def, db: db, title: d.DisplayName}
+		e.renderers[d.ID] = lvdash{def: def, db: db, title: d.DisplayName, raw: raw}
 	}
 	return nil
 }

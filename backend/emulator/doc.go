@@ -7,7 +7,10 @@
 // login and consent page; authorize.go, u2m.go), and a second listener, the
 // Apps proxy, serves Databricks Apps on their own origin with the
 // 401/403/404 rules and X-Forwarded-* headers of a real workspace (apps.go,
-// apps_login.go, apps_sample.go).
+// apps_login.go, apps_sample.go). A third listener is an external identity
+// provider (idp.go), whose tokens the token endpoint exchanges for the
+// workspace's own under the state's federation policies (token federation,
+// federation.go); the Apps proxy refuses them unexchanged.
 //
 // Its state (workspace id, dashboards, service principals, users, OAuth
 // clients, apps, limits) comes from one JSON file; workspace.json beside

@@ -268,5 +268,9 @@ func (e *Emulator) checkViewerToken(c *claims.Claims, id string) (wire.ParsedCla
 	if status, code, msg := e.dashboardAccess(c.Subject, id); status != http.StatusOK {
 		return pc, status, code, msg
 	}
+	// With the viewer's credentials the queries run as the token's principal.
+	if status, code, msg := e.dataAccess(c.Subject, id); status != http.StatusOK {
+		return pc, status, code, msg
+	}
 	return pc, http.StatusOK, "", ""
 }

@@ -50,6 +50,11 @@ type Options struct {
 	// an app is served at its host prefixed with "<app-name>-<workspace-id>.".
 	// Empty means http://localhost:<apps port>.
 	AppsBaseURL string
+	// IdPAddr is where Start listens for the emulated identity provider of
+	// token federation, on its own origin (idp.go). Empty means the
+	// workspace's host two ports up (127.0.0.1:8000 → 127.0.0.1:8002), or
+	// any free port when that one is taken or the workspace's port is 0.
+	IdPAddr string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
@@ -76,6 +81,9 @@ type Emulator struct {
 	appsHandler  http.Handler
 	sampleDB     *sql.DB // the sample data, shared by dashboards and apps
 	u2m          u2mStore
+	idp          *idp        // the external identity provider (idp.go)
+	fed          issuerKeys  // identity providers' keys (federation.go)
+	lab          labSwitches // the fault lab's switches (lab.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -109,6 +117,10 @@ func New(opts Options) (*Emulator, error) {
 	}
 	e.lifetime.Store(int64(st.TokenLifetimeSeconds))
 	if err := e.loadDashboards(opts.DashboardFile); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.idp, err = newIdP(e, ""); err != nil {
 		e.close()
 		return nil, err
 	}
@@ -148,6 +160,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathEmbedPage+"{id}/pages/{page}", e.handleEmbedPage)
 	mux.HandleFunc("GET "+pathEmbedStatic+"{file}", e.handleEmbedStatic)
 	mux.HandleFunc("GET "+pathEmbedAPI+"{id}/render", e.handleEmbedRender)
+	e.lakeviewRoutes(mux) // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
 	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
@@ -160,7 +173,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathAuditLog, e.handleAuditLog)
 
 	mux.HandleFunc("/", e.handleNotFound)
-	return e.recoverPanics(e.logRequests(mux))
+	return e.workspaceDate(e.recoverPanics(e.logRequests(mux)))
 }
 
 // Handler serves the emulated workspace.
@@ -206,14 +219,23 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.close()
 		return nil, err
 	}
+	idpLn, err := listenIdP(opts.IdPAddr, addr, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		ln.Close()
+		appsLn.Close()
+		e.close()
+		return nil, err
+	}
 	if e.URL() == "" {
 		e.SetURL("http://" + ln.Addr().String())
 	}
+	e.SetIdPURL("http://" + idpLn.Addr().String())
 	if e.AppsURL() == "" {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
 	e.srv = e.server(e.handler, ln, "emulator")
 	e.appsSrv = e.server(e.appsHandler, appsLn, "emulator apps proxy")
+	e.idp.srv = e.server(e.idp.handler, idpLn, "emulator identity provider")
 	return e, nil
 }
 
@@ -239,7 +261,7 @@ func (e *Emulator) server(h http.Handler, ln net.Listener, name string) *http.Se
 func (e *Emulator) Shutdown(ctx context.Context) error {
 	defer e.close()
 	var errs []error
-	for _, srv := range []*http.Server{e.srv, e.appsSrv} {
+	for _, srv := range []*http.Server{e.srv, e.appsSrv, e.idp.srv} {
 		if srv != nil {
 			errs = append(errs, srv.Shutdown(ctx))
 		}

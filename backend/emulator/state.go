@@ -29,6 +29,11 @@ type State struct {
 	OAuthClients []OAuthClient `json:"oauth_clients,omitempty"`
 	// Apps are the Databricks Apps the Apps proxy serves.
 	Apps []App `json:"apps,omitempty"`
+	// IdentityProvider is the emulated external identity provider, and
+	// FederationPolicies the tokens of identity providers the workspace
+	// exchanges for its own (token federation).
+	IdentityProvider   *IdentityProvider  `json:"identity_provider,omitempty"`
+	FederationPolicies []FederationPolicy `json:"federation_policies,omitempty"`
 
 	dir string // the state file's folder, for dashboard files
 }
@@ -38,6 +43,9 @@ type ServicePrincipal struct {
 	ApplicationID string `json:"application_id"`
 	DisplayName   string `json:"display_name"`
 	Secret        string `json:"secret"`
+	// SecretExpireTime is when the secret expires (RFC 3339), as the
+	// secrets API reports it; empty for a secret that does not expire.
+	SecretExpireTime string `json:"secret_expire_time,omitempty"`
 }
 
 // Dashboard is a Lakeview dashboard and who may run it.
@@ -49,6 +57,15 @@ type Dashboard struct {
 	// File is the dashboard's .lvdash.json, relative to the state file;
 	// empty for the bundled sample.
 	File string `json:"file,omitempty"`
+	// CanRead may read the definition but not run it (CAN RUN includes it).
+	CanRead []string `json:"can_read,omitempty"`
+	// EmbedCredentials is whose permissions queries run with: "publisher"
+	// (the default, as Lakeview publishes) or "viewer" (the token's
+	// principal, which then needs SelectGrants). See lakeview.go.
+	EmbedCredentials string `json:"embed_credentials,omitempty"`
+	// SelectGrants are the principals with SELECT on the dashboard's data
+	// and CAN USE on its warehouse.
+	SelectGrants []string `json:"select_grants,omitempty"`
 }
 
 // User is a workspace user (used by the authorization-code flow).
@@ -165,6 +182,8 @@ func (s *State) Validate() error {
 		}
 	}
 	s.validateU2M(bad)
+	s.validateLakeview(bad)
+	s.validateFederation(bad)
 	return errors.Join(errs...)
 }
 

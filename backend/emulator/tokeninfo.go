@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"embedlab/shared/wire"
 )
@@ -54,7 +53,7 @@ func (e *Emulator) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
 	claim := wire.CustomClaim(value, viewer, dashID)
 	// resource_legacy_acl_path is one of the extra fields real workspaces
 	// add: clients must pass it on, and the exchange insists that they do.
-	info, err := wire.NewTokenInfo(details, claim, strings.Join(wire.EmbedScopes, " "),
+	info, err := wire.NewTokenInfo(details, claim, e.embedScopes(),
 		map[string]string{"resource_legacy_acl_path": "/dashboards/" + dashID})
 	if err != nil {
 		apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, "the emulator could not build the answer")

@@ -19,7 +19,9 @@ type metric struct {
 // Databricks App over the 10 MB file limit, and these are plain counters.
 func (s *Server) metricsHandler() http.Handler {
 	var ms []metric
-	counter := func(name, help string, f func() float64) { ms = append(ms, metric{"embedlab_" + name, help, "counter", f}) }
+	counter := func(name, help string, f func() float64) {
+		ms = append(ms, metric{"embedlab_" + name, help, "counter", f})
+	}
 	gauge := func(name, help string, f func() float64) { ms = append(ms, metric{name, help, "gauge", f}) }
 	if s.broker != nil {
 		b := s.broker

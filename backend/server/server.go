@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +18,7 @@ import (
 
 	"embedlab/app/ui"
 	"embedlab/backend/broker"
+	"embedlab/backend/doctor"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
@@ -59,6 +61,12 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Apps configures the "Call an app" routes; nil leaves them out.
 	Apps *Apps
+	// Lab and Workshop are the fault lab and the workshop (emulator mode
+	// only, routes_lab.go); nil leaves them out.
+	Lab      Lab
+	Workshop Workshop
+	// Doctor runs GET /api/doctor (routes_doctor.go); nil answers 404.
+	Doctor *doctor.Doctor
 }
 
 // Server is the configured application.
@@ -72,12 +80,14 @@ type Server struct {
 	broker   *broker.Broker
 	ready    func(ctx context.Context) error
 	apps     *Apps
+	lab      Lab
+	workshop Workshop
 }
 
 // New builds the application.
 func New(d Deps) *Server {
 	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready, apps: d.Apps,
-		mappers: []func(error) *problem{domainProblem, appsProblem}}
+		lab: d.Lab, workshop: d.Workshop, mappers: []func(error) *problem{domainProblem, appsProblem, workshopProblem}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -108,6 +118,9 @@ func New(d Deps) *Server {
 	if s.apps != nil {
 		s.appsRoutes(a, auth)
 	}
+	auth.GET(strings.TrimPrefix(api.PathEmbedCheck, "/api"), s.embedCheck)
+	s.labRoutes(auth)
+	s.doctorRoutes(auth, d.Doctor)
 	a.Any("/*", func(c echo.Context) error {
 		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})

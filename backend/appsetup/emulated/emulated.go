@@ -20,5 +20,10 @@ func From(em *emulator.Emulator) *appsetup.Emulated {
 	for _, sp := range em.ServicePrincipals() {
 		e.Principals = append(e.Principals, appsetup.Principal{ID: sp.ID, Secret: sp.Secret})
 	}
+	e.IdPURL = em.IdPURL()
+	for _, id := range em.FederationIdentities() {
+		e.Identities = append(e.Identities, appsetup.Identity{ID: id.ID, Label: id.Label, Description: id.Description,
+			Username: id.Username, Password: id.Password, ClientID: id.ClientID, Secret: id.Secret, ServicePrincipal: id.ServicePrincipal})
+	}
 	return e
 }

@@ -1,0 +1,279 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"embedlab/backend/broker"
+	"embedlab/backend/browsertest"
+	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
+	"embedlab/backend/server"
+	"embedlab/backend/session"
+	"embedlab/backend/viewers"
+	"embedlab/shared/api"
+)
+
+// newLabStack is a stack with the fault lab and the workshop, as
+// `make run` wires them.
+func newLabStack(t *testing.T) *stack {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	dash, id, secret, err := em.Embedding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: 1000,
+		MaxBackoff: 200 * time.Millisecond, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := session.New(session.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(nil)
+	t.Cleanup(ts.Close)
+	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, ts.URL) }); err != nil {
+		t.Fatal(err)
+	}
+	// The lab's snapshot, which reset restores, includes this test's origin.
+	lb, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, AppURL: ts.URL,
+		ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, brk.Forget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var pages []api.DashboardPage
+	for _, p := range em.Pages(dash) {
+		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
+	}
+	ts.Config.Handler = server.New(server.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions,
+		Viewers: viewers.Default(), Broker: brk, Lab: lb, Workshop: ws,
+		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
+			Emulated: true, DemoUsers: true, Pages: pages}})
+	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 150*time.Second), secret: secret}
+}
+
+// toggle flips a fault lab toggle with its button and waits for the page
+// to show the new state.
+func (s *stack) toggle(t *testing.T, id string, on bool) {
+	t.Helper()
+	s.open(t, "/lab")
+	s.wait(t, "the toggles", `document.querySelectorAll('#lab .toggle').length >= 8`, 20*time.Second)
+	if err := s.click(`button[data-toggle="` + id + `"]`); err != nil {
+		t.Fatal(err)
+	}
+	want := "false"
+	if on {
+		want = "true"
+	}
+	s.wait(t, id+" on="+want, `document.querySelector('#toggle-`+id+`').dataset.on === '`+want+`'`, 10*time.Second)
+}
+
+func TestFaultLabTogglesAreNamedOnTheDashboard(t *testing.T) {
+	s := newLabStack(t)
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	// Working first: the token is cached, so each toggle must drop it.
+	s.open(t, "/?viewer=viewer-emea")
+	s.waitFrame(t, "dashboard-frame-main", "rows", ready, 30*time.Second)
+
+	for _, c := range []struct{ toggle, code, words string }{
+		{lab.RevokeSecret, api.CodeBadSecret, "refused the service principal's secret"},
+		{lab.NoCanRun, api.CodeNoCanRun, "may not run this dashboard"},
+		{lab.BlockOrigin, api.CodeOriginNotAllowed, "does not allow embedding from this origin"},
+	} {
+		s.toggle(t, c.toggle, true)
+		if c.toggle == lab.BlockOrigin {
+			browsertest.Screenshot(t, s.ctx, "app-lab-origin-blocked")
+		}
+		s.open(t, "/?viewer=viewer-emea")
+		s.wait(t, "the diagnosis "+c.code, `(function(){var t=document.querySelector('#trouble');
+			return !!t && t.dataset.code==='`+c.code+`' && t.innerText.indexOf("`+c.words+`")>=0;})()`, 30*time.Second)
+		if c.toggle == lab.BlockOrigin {
+			browsertest.Screenshot(t, s.ctx, "app-dashboard-origin-blocked")
+		}
+		s.toggle(t, c.toggle, false)
+	}
+	// Reset everything: the dashboard works again.
+	s.toggle(t, lab.NoCanRun, true)
+	if err := s.click(`#lab-reset`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "every toggle off", `document.querySelectorAll('#lab .toggle[data-on="true"]').length === 0 && !!document.querySelector('#lab-notice')`, 10*time.Second)
+	s.open(t, "/?viewer=viewer-emea")
+	s.waitFrame(t, "dashboard-frame-main", "rows after reset", ready, 30*time.Second)
+}
+
+// signOut signs out with the top bar's button, as a person would.
+func (s *stack) signOut(t *testing.T) {
+	t.Helper()
+	if err := s.click(`#sign-out`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the login page", `location.pathname === '/login'`, 10*time.Second)
+}
+
+// terminal makes the requests a participant's curl would.
+type terminal struct {
+	t        *testing.T
+	instance string
+}
+
+func (c terminal) do(method, path string, form url.Values, user, pass, bearer string) (int, string) {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.instance+path, body)
+	req.Header.Set("User-Agent", "curl/8.5.0")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// exercise presses a button of an exercise and waits for its state.
+func (s *stack) exercise(t *testing.T, id, button, state string) string {
+	t.Helper()
+	if err := s.click(`#ex-` + id + ` button.` + button); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, id+" "+state, `(function(){var e=document.querySelector('#ex-`+id+`');return !!e && e.dataset.state==='`+state+`' && !e.querySelector('button.check').disabled;})()`, 15*time.Second)
+	return s.eval(t, `document.querySelector('#ex-`+id+`').innerText`)
+}
+
+func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
+	s := newLabStack(t)
+	_, sp, secret, _ := s.em.Embedding()
+	dash, _, _, _ := s.em.Embedding()
+	term := terminal{t: t, instance: s.em.URL()}
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.open(t, "/workshop")
+	s.wait(t, "the exercises", `document.querySelectorAll('#workshop .exercise').length >= 6`, 20*time.Second)
+	if got := s.eval(t, `document.querySelector('#ex-sp-token').innerText`); !strings.Contains(got, "curl -s -u") || !strings.Contains(got, s.em.URL()+"/oidc/v1/token") && !strings.Contains(got, "I="+s.em.URL()) {
+		t.Fatalf("the commands are not templated with the emulator's URL:\n%s", got)
+	}
+
+	// 1. The service principal token: a wrong secret stays red with a hint.
+	s.exercise(t, "sp-token", "start", api.ExerciseStarted)
+	tokenForm := url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}
+	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp, "not-the-secret-at-all", ""); st != 401 {
+		t.Fatalf("wrong secret: %d", st)
+	}
+	if got := s.exercise(t, "sp-token", "check", api.ExerciseFailed); !strings.Contains(got, "401 invalid_client") {
+		t.Fatalf("red without the 401 hint:\n%s", got)
+	}
+	st, body := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp, secret, "")
+	if st != 200 {
+		t.Fatalf("token: %d %s", st, body)
+	}
+	at := jsonField(t, body, "access_token")
+	if got := s.exercise(t, "sp-token", "check", api.ExercisePassed); !strings.Contains(got, "Checkpoint met") {
+		t.Fatalf("not green:\n%s", got)
+	}
+
+	// 2. tokeninfo for a new viewer: a bundled viewer stays red with its hint.
+	s.exercise(t, "tokeninfo-new-viewer", "start", api.ExerciseStarted)
+	info := "/api/2.0/lakeview/dashboards/" + dash + "/published/tokeninfo?"
+	if st, _ := term.do(http.MethodGet, info+"external_viewer_id=viewer-emea&external_value=EMEA", nil, "", "", at); st != 200 {
+		t.Fatalf("bundled viewer: %d", st)
+	}
+	if got := s.exercise(t, "tokeninfo-new-viewer", "check", api.ExerciseFailed); !strings.Contains(got, "but for a bundled viewer") {
+		t.Fatalf("red without the bundled-viewer hint:\n%s", got)
+	}
+	st, infoBody := term.do(http.MethodGet, info+"external_viewer_id=partner-ada&external_value=APAC", nil, "", "", at)
+	if st != 200 {
+		t.Fatalf("tokeninfo: %d %s", st, infoBody)
+	}
+	s.exercise(t, "tokeninfo-new-viewer", "check", api.ExercisePassed)
+
+	// 3. The scoped exchange: a field left out stays red; all of them pass.
+	s.exercise(t, "scoped-token", "start", api.ExerciseStarted)
+	st, infoBody = term.do(http.MethodGet, info+"external_viewer_id=partner-ada&external_value=APAC", nil, "", "", at)
+	if st != 200 {
+		t.Fatal(infoBody)
+	}
+	ex := url.Values{"grant_type": {"client_credentials"}}
+	for _, k := range []string{"authorization_details", "custom_claim", "scope"} {
+		ex.Set(k, jsonField(t, infoBody, k))
+	}
+	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 400 {
+		t.Fatalf("exchange without resource_legacy_acl_path: %d", st)
+	}
+	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "resource_legacy_acl_path") {
+		t.Fatalf("red without a useful hint:\n%s", got)
+	}
+	ex.Set("resource_legacy_acl_path", jsonField(t, infoBody, "resource_legacy_acl_path"))
+	if st, b := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 200 {
+		t.Fatalf("exchange: %d %s", st, b)
+	}
+	s.exercise(t, "scoped-token", "check", api.ExercisePassed)
+	s.wait(t, "3 done", `document.querySelector('#progress').innerText.indexOf('3 of')===0`, 5*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-workshop")
+
+	// The trainer sees ada's progress and the request log.
+	s.open(t, "/lab")
+	s.wait(t, "the toggles", `document.querySelectorAll('#lab .toggle').length >= 8`, 20*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-lab")
+	s.signOut(t)
+	s.login(t, "admin", "admin-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.open(t, "/trainer")
+	s.wait(t, "ada's row", `(function(){var r=document.querySelector('#participants tr[data-user="ada"]');
+		return !!r && r.querySelectorAll('td.passed').length===3;})()`, 20*time.Second)
+	s.wait(t, "the request log", `document.querySelectorAll('#request-log tr[data-seq]').length > 5`, 20*time.Second)
+	term.do(http.MethodGet, "/api/2.0/lakeview/dashboards/"+dash+"/published/tokeninfo?external_viewer_id=live-check&external_value=EMEA", nil, "", "", at)
+	s.wait(t, "a new line in the live log", `document.querySelector('#request-log').innerText.indexOf('/tokeninfo')>=0 && document.querySelector('#request-log tbody tr').innerText.indexOf('tokeninfo')>=0`, 10*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-trainer")
+
+	// ada may not open the trainer view's API.
+	s.signOut(t)
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.open(t, "/trainer")
+	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('not a trainer')>=0`, 20*time.Second)
+}
+
+func jsonField(t *testing.T, body, key string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	switch v := m[key].(type) {
+	case string:
+		return v
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}

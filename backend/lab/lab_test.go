@@ -1,0 +1,126 @@
+package lab
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"embedlab/backend/broker"
+	"embedlab/backend/emulator"
+)
+
+func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *Lab) {
+	t.Helper()
+	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	dash, id, secret, err := em.Embedding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: 1000,
+		MaxBackoff: 100 * time.Millisecond, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, st, err := Wire(em, Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "w.db")}, b.Forget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return em, b, l
+}
+
+func TestEachToggleShowsAsTheCauseTheUINames(t *testing.T) {
+	em, b, l := setup(t)
+	dash, _, _, _ := em.Embedding()
+	req := broker.Request{DashboardID: dash, ExternalViewerID: "viewer-emea", ExternalValue: "EMEA"}
+	ctx := context.Background()
+	if _, err := b.Token(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id   string
+		kind broker.Kind
+	}{
+		{RevokeSecret, broker.KindBadSecret},
+		{NoCanRun, broker.KindNoCanRun},
+		{Unpublish, broker.KindUnknownDashboard},
+		{RateStorm, broker.KindRateLimited},
+	} {
+		if _, err := l.Set(c.id, true); err != nil {
+			t.Fatal(err)
+		}
+		// The cached token must not hide the fault.
+		if _, err := b.Token(ctx, req); !broker.IsKind(err, c.kind) {
+			t.Errorf("%s on: err = %v, want %s", c.id, err, c.kind)
+		}
+		if _, err := l.Set(c.id, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Token(ctx, req); err != nil {
+			t.Errorf("%s off: %v", c.id, err)
+		}
+	}
+}
+
+func TestStateTogglesAndReset(t *testing.T) {
+	em, b, l := setup(t)
+	dash, _, _, _ := em.Embedding()
+	ctx := context.Background()
+	for _, id := range []string{ShortLifetime, ClockSkew, DropScope, BlockOrigin} {
+		if _, err := l.Set(id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := b.Token(ctx, broker.Request{DashboardID: dash, ExternalViewerID: "viewer-emea", ExternalValue: "EMEA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if life := r.Claims.ExpiresAt - r.Claims.IssuedAt; life != 120 {
+		t.Errorf("lifetime %d s, want 120", life)
+	}
+	if skew := time.Unix(r.Claims.IssuedAt, 0).Sub(time.Now()); skew > -119*time.Minute || skew < -121*time.Minute {
+		t.Errorf("iat is %s from now, want about -2h", skew)
+	}
+	if r.Claims.HasScope("dashboards.query-execution") || !r.Claims.HasScope("dashboards.lakeview-embedded:read") {
+		t.Errorf("scopes %q", r.Claims.Scope)
+	}
+	res, err := http.Get(em.URL() + "/embed/dashboardsv3/" + dash + "?o=" + em.WorkspaceID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	on := 0
+	for _, tg := range l.Toggles().Toggles {
+		if tg.On {
+			on++
+		}
+	}
+	if on != 4 {
+		t.Errorf("%d toggles on, want 4", on)
+	}
+	if err := l.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = b.Token(ctx, broker.Request{DashboardID: dash, ExternalViewerID: "viewer-emea", ExternalValue: "EMEA"})
+	if err != nil || r.FromCache || r.Claims.ExpiresAt-r.Claims.IssuedAt != 3600 || !r.Claims.HasScope("dashboards.query-execution") {
+		t.Fatalf("after reset: %+v %v", r, err)
+	}
+	if f := em.Faults(); f.ClockSkewSeconds != 0 || f.RateLimitPerSecond != 20 {
+		t.Errorf("faults after reset: %+v", f)
+	}
+	if _, err := l.Set("nope", true); err == nil {
+		t.Error("an unknown toggle was accepted")
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,276 @@
+package workshop
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"embedlab/shared/api"
+)
+
+// Source is where checkpoints read the workspace's logs.
+type Source interface {
+	// Entries returns the entries of log (LogRequest or LogAudit) with a
+	// sequence number above after.
+	Entries(log string, after int64) []Entry
+	// Cursors are the last sequence numbers of the request and audit logs.
+	Cursors() (request, audit int64)
+}
+
+// Options configure a Service.
+type Options struct {
+	Exercises []*Exercise
+	Store     *Store
+	Source    Source
+	// Vars template the exercises' texts; User is filled in per request.
+	Vars Vars
+	// Trainers may open the trainer view (default: "admin").
+	Trainers []string
+	// ResetWorkspace restores the emulated workspace (the fault lab's reset).
+	ResetWorkspace func() error
+	Now            func() time.Time
+}
+
+// Service is the workshop: exercises, checks and progress.
+type Service struct {
+	o    Options
+	boot string
+	byID map[string]*Exercise
+}
+
+// Error is a refusal with its HTTP status, for the server's error handler.
+type Error struct {
+	Status       int
+	Code, Detail string
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+// HTTPStatus is the status to answer with.
+func (e *Error) HTTPStatus() int { return e.Status }
+
+// ErrorCode is the API's error code.
+func (e *Error) ErrorCode() string { return e.Code }
+
+// New builds the service. Each New is a new "boot": cursors stored by an
+// earlier run (whose logs are gone) count from the start of the new logs.
+func New(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if len(o.Trainers) == 0 {
+		o.Trainers = []string{"admin"}
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	s := &Service{o: o, boot: hex.EncodeToString(b), byID: map[string]*Exercise{}}
+	for _, x := range o.Exercises {
+		s.byID[x.ID] = x
+	}
+	return s
+}
+
+// IsTrainer reports whether user may open the trainer view.
+func (s *Service) IsTrainer(user string) bool {
+	for _, t := range s.o.Trainers {
+		if t == user {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) vars(user string) Vars {
+	v := s.o.Vars
+	v.User = user
+	return v
+}
+
+func (s *Service) fill(user string) func(string) string {
+	v := s.vars(user)
+	return func(t string) string {
+		out, err := render(t, v)
+		if err != nil {
+			return t // validated at load; cannot happen
+		}
+		return out
+	}
+}
+
+func (s *Service) exercise(id string) (*Exercise, error) {
+	x, ok := s.byID[id]
+	if !ok {
+		return nil, &Error{Status: http.StatusNotFound, Code: "unknown_exercise", Detail: fmt.Sprintf("no exercise %q", id)}
+	}
+	return x, nil
+}
+
+// view is an exercise as the API shows it to user.
+func (s *Service) view(x *Exercise, user string, p Progress, ok bool) api.Exercise {
+	fill := s.fill(user)
+	out := api.Exercise{ID: x.ID, Title: fill(x.Title), Goal: fill(x.Goal), Checkpoint: fill(x.Checkpoint.Description),
+		Hints: []string{}, Commands: []api.Command{}, Status: api.ExerciseStatus{State: api.ExerciseNotStarted}}
+	for _, h := range x.Hints {
+		out.Hints = append(out.Hints, fill(h))
+	}
+	for _, c := range x.Commands {
+		out.Commands = append(out.Commands, api.Command{Label: fill(c.Label), Shell: fill(c.Shell)})
+	}
+	if ok {
+		out.Status = api.ExerciseStatus{State: p.State, Message: p.Message, Hint: p.Hint, Attempts: p.Attempts,
+			StartedAt: p.StartedAt, CheckedAt: p.CheckedAt}
+		if p.Evidence != "" {
+			out.Status.Evidence = strings.Split(p.Evidence, "\n")
+		}
+	}
+	return out
+}
+
+// Overview lists the exercises with user's progress.
+func (s *Service) Overview(ctx context.Context, user string) (api.Workshop, error) {
+	rows, err := s.o.Store.User(ctx, user)
+	if err != nil {
+		return api.Workshop{}, err
+	}
+	by := map[string]Progress{}
+	for _, p := range rows {
+		by[p.Exercise] = p
+	}
+	out := api.Workshop{Exercises: []api.Exercise{}, Trainer: s.IsTrainer(user)}
+	for _, x := range s.o.Exercises {
+		p, ok := by[x.ID]
+		out.Exercises = append(out.Exercises, s.view(x, user, p, ok))
+	}
+	return out, nil
+}
+
+// Start records where the logs are now: the checkpoint looks only at what
+// happens after. Starting a passed exercise again starts it afresh.
+func (s *Service) Start(ctx context.Context, user, id string) (api.Exercise, error) {
+	x, err := s.exercise(id)
+	if err != nil {
+		return api.Exercise{}, err
+	}
+	req, aud := s.o.Source.Cursors()
+	p := Progress{User: user, Exercise: id, State: api.ExerciseStarted, Boot: s.boot, RequestCursor: req, AuditCursor: aud,
+		StartedAt: s.o.Now(), Message: "Started: run the commands, then press Check."}
+	if err := s.o.Store.Put(ctx, p); err != nil {
+		return api.Exercise{}, err
+	}
+	return s.view(x, user, p, true), nil
+}
+
+// Check evaluates the exercise's checkpoint over the logs since it was
+// started and saves the outcome. A passed exercise stays passed.
+func (s *Service) Check(ctx context.Context, user, id string) (api.Exercise, error) {
+	x, err := s.exercise(id)
+	if err != nil {
+		return api.Exercise{}, err
+	}
+	p, ok, err := s.o.Store.Get(ctx, user, id)
+	if err != nil {
+		return api.Exercise{}, err
+	}
+	if !ok {
+		p = Progress{User: user, Exercise: id, State: api.ExerciseNotStarted}
+		v := s.view(x, user, p, true)
+		v.Status.Message = "Not started yet."
+		v.Status.Hint = "Press Start first: the check looks only at what the workspace saw after that."
+		return v, nil
+	}
+	if p.State == api.ExercisePassed {
+		return s.view(x, user, p, true), nil
+	}
+	if p.Boot != s.boot {
+		// embedlab restarted since the start: the logs begin again.
+		p.Boot, p.RequestCursor, p.AuditCursor = s.boot, 0, 0
+	}
+	entries := append(s.o.Source.Entries(LogRequest, p.RequestCursor), s.o.Source.Entries(LogAudit, p.AuditCursor)...)
+	res := x.Checkpoint.Evaluate(entries, s.fill(user))
+	p.Attempts++
+	p.CheckedAt = s.o.Now()
+	p.Evidence = strings.Join(res.Seen, "\n")
+	if res.Passed {
+		p.State, p.Message, p.Hint = api.ExercisePassed, "Checkpoint met: "+s.fill(user)(x.Checkpoint.Description), ""
+	} else {
+		p.State, p.Message, p.Hint = api.ExerciseFailed, "Not yet: "+res.Missing+" was not seen since you started.", res.Hint
+	}
+	if err := s.o.Store.Put(ctx, p); err != nil {
+		return api.Exercise{}, err
+	}
+	return s.view(x, user, p, true), nil
+}
+
+// Reset restores the emulated workspace and, with progress, forgets the
+// user's own progress.
+func (s *Service) Reset(ctx context.Context, user string, progress bool) error {
+	if s.o.ResetWorkspace != nil {
+		if err := s.o.ResetWorkspace(); err != nil {
+			return err
+		}
+	}
+	if progress {
+		return s.o.Store.Forget(ctx, user)
+	}
+	return nil
+}
+
+// Trainer is every participant's progress.
+func (s *Service) Trainer(ctx context.Context) (api.Trainer, error) {
+	rows, err := s.o.Store.All(ctx)
+	if err != nil {
+		return api.Trainer{}, err
+	}
+	out := api.Trainer{Exercises: []api.ExerciseTitle{}, Participants: []api.Participant{}}
+	for _, x := range s.o.Exercises {
+		out.Exercises = append(out.Exercises, api.ExerciseTitle{ID: x.ID, Title: s.fill("")(x.Title)})
+	}
+	byUser := map[string]*api.Participant{}
+	for _, p := range rows {
+		if _, known := s.byID[p.Exercise]; !known {
+			continue
+		}
+		pt := byUser[p.User]
+		if pt == nil {
+			pt = &api.Participant{User: p.User, States: map[string]string{}}
+			byUser[p.User] = pt
+		}
+		pt.States[p.Exercise] = p.State
+		if p.State == api.ExercisePassed {
+			pt.Passed++
+		}
+		for _, t := range []time.Time{p.StartedAt, p.CheckedAt} {
+			if t.After(pt.LastActive) {
+				pt.LastActive = t
+			}
+		}
+	}
+	for _, pt := range byUser {
+		out.Participants = append(out.Participants, *pt)
+	}
+	sort.Slice(out.Participants, func(i, j int) bool { return out.Participants[i].User < out.Participants[j].User })
+	return out, nil
+}
+
+// Requests is the workspace's request log after since, at most 200 lines.
+func (s *Service) Requests(since int64) api.RequestLog {
+	es := s.o.Source.Entries(LogRequest, since)
+	if len(es) > 200 {
+		es = es[len(es)-200:]
+	}
+	out := api.RequestLog{Entries: []api.LogEntry{}, Next: since}
+	for _, e := range es {
+		f := e.Fields
+		status, _ := strconv.Atoi(f["status"])
+		out.Entries = append(out.Entries, api.LogEntry{Seq: e.Seq, Time: e.Time, Method: f["method"], Path: f["path"], Query: f["query"],
+			Status: status, Principal: f["principal"], Error: f["error"], App: f["app"]})
+		out.Next = max(out.Next, e.Seq)
+	}
+	return out
+}

@@ -1,0 +1,96 @@
+//go:build !noemulator
+
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
+	"embedlab/shared/api"
+)
+
+// A participant does the app-403 exercise in a terminal: curl for the 403,
+// then embedlab's CLI (its run function) for the fix. A 200 for another
+// caller first leaves it red with the second step's hint.
+func TestAppExerciseWithTheCLI(t *testing.T) {
+	em := startEmulatorWithApps(t)
+	sps := em.ServicePrincipals()
+	dash, id, _, _ := em.Embedding()
+	progress := filepath.Join(t.TempDir(), "workshop.db")
+	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := ws.Start(ctx, "grace", "app-403"); err != nil {
+		t.Fatal(err)
+	}
+	whoami := em.AppURL("sales-api") + "/api/whoami"
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
+		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
+	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
+		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
+
+	// The wrong way: a 403 for the principal without CAN USE, a 200 for another.
+	if _, errs, code := cli(t, noAccess, "call", whoami); code != exitAnswer || !strings.Contains(errs, "403") {
+		t.Fatalf("no CAN USE: %d %s", code, errs)
+	}
+	if out, errs, code := cli(t, env, "call", whoami); code != exitOK {
+		t.Fatalf("call: %d %s %s", code, out, errs)
+	}
+	x, err := ws.Check(ctx, "grace", "app-403")
+	if err != nil || x.Status.State != api.ExerciseFailed || !strings.Contains(x.Status.Hint, "same caller") {
+		t.Fatalf("another caller's 200 counted: %+v %v", x.Status, err)
+	}
+
+	// The right way: a token with only sql (curl), then the CLI's all-apis token.
+	res, err := http.Post(em.URL()+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader(url.Values{
+		"grant_type": {"client_credentials"}, "scope": {"sql"}, "client_id": {sps[0].ID}, "client_secret": {sps[0].Secret}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tok := strings.Split(strings.Split(string(b), `"access_token":"`)[1], `"`)[0]
+	req, _ := http.NewRequest(http.MethodGet, whoami, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err = (&http.Client{Transport: emulator.AppsTransport()}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("sql-only token: %d, want 403", res.StatusCode)
+	}
+	if out, errs, code := cli(t, env, "call", whoami); code != exitOK {
+		t.Fatalf("call: %d %s %s", code, out, errs)
+	}
+	x, err = ws.Check(ctx, "grace", "app-403")
+	if err != nil || x.Status.State != api.ExercisePassed || len(x.Status.Evidence) != 2 {
+		t.Fatalf("not green: %+v %v", x.Status, err)
+	}
+	st.Close()
+
+	// A restart: a new service on the same file keeps grace's progress.
+	_, ws2, st2, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	ov, err := ws2.Overview(ctx, "grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ov.Exercises {
+		if e.ID == "app-403" && e.Status.State != api.ExercisePassed {
+			t.Fatalf("after a restart: %+v", e.Status)
+		}
+	}
+}
