@@ -7,15 +7,32 @@ BROTLI_QUALITY ?= 9
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run test bench build wasm vet fmt-check browser clean app
+.PHONY: run test fuzz bench build wasm vet fmt-check browser clean app
 
 ## run: build the Wasm and serve http://localhost:3000 (with the emulator unless a workspace is configured)
 run: wasm
 	$(GO) run ./backend
 
-## test: vet, build the Wasm and run every test, browser tests included
+## test: vet, build the Wasm and run every test, browser tests included, then a short fuzz pass
 test: vet wasm browser
 	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: each fuzz target for FUZZTIME (3s; e.g. FUZZTIME=2m for a real hunt)
+## beyond its seed corpus, which plain go test runs. A failing input is saved
+## under the package's testdata/fuzz: commit it, it becomes a seed.
+## Minimizing a new input is capped at 100 runs: by default it may take a
+## minute, and for the large .lvdash.json seeds FuzzParse spent all its time
+## minimizing one input (17 runs in 60 s; about 6,000 a second with the cap).
+FUZZTIME ?= 3s
+FUZZ_TARGETS := shared/claims:FuzzDecode shared/wire:FuzzValidateViewer shared/wire:FuzzParseCustomClaim \
+	backend/viewers:FuzzParse backend/emulator/dashboard:FuzzParse backend/emulator/dashboard:FuzzBind \
+	backend/emulator/dashboard:FuzzRowsStayWithTheirViewer
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=./$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x $$pkg || exit 1; \
+	done
 
 ## build: the Wasm and bin/embedlab
 build: wasm

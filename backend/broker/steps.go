@@ -207,6 +207,7 @@ func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result
 	step := api.TraceStep{Name: "3. Scoped token", Method: http.MethodPost, URL: u,
 		Purpose: "client_credentials again with every tokeninfo field: a narrow token for this viewer only, the one the browser receives.",
 		Request: "Authorization: Basic ****\n\n" + strings.ReplaceAll(form, "&", "\n&")}
+	sent := b.cfg.Now()
 	a, dur, err := b.call(ctx, 3, func(ctx context.Context) (answer, error) {
 		r, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -234,8 +235,12 @@ func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result
 	if c.CustomClaim != info.CustomClaim() {
 		return nil, step, &Error{Kind: KindUpstream, Step: 3, Status: a.status, Message: "the scoped token carries another viewer's custom_claim"}
 	}
-	exp := b.cfg.Now().Add(time.Duration(tr.ExpiresIn) * time.Second)
-	if c.ExpiresAt != 0 {
+	// Expiry on this host's clock: expires_in is relative, while exp is on
+	// the workspace's clock, which may be minutes off this one, and the cache
+	// must not keep a token the workspace already refuses as expired. It
+	// counts from before the request, to err on the early side.
+	exp := sent.Add(time.Duration(tr.ExpiresIn) * time.Second)
+	if tr.ExpiresIn <= 0 && c.ExpiresAt != 0 {
 		exp = time.Unix(c.ExpiresAt, 0)
 	}
 	return &Result{Token: tr.AccessToken, IssuedAt: time.Unix(c.IssuedAt, 0), ExpiresAt: exp, Header: h, Claims: c}, step, nil

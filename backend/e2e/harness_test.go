@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
 	"embedlab/backend/config"
+	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
@@ -56,9 +56,11 @@ func TestMain(m *testing.M) {
 
 // stack is one embedlab: emulator, backend and a browser.
 type stack struct {
-	em  *emulator.Emulator
-	url string // the app's origin
-	ctx context.Context
+	em     *emulator.Emulator
+	url    string // the app's origin
+	ctx    context.Context
+	secret string     // the service principal's, which must never reach the browser
+	watch  *leakWatch // what the browser saw, checked for leaks when the test ends
 }
 
 type options struct {
@@ -67,7 +69,8 @@ type options struct {
 
 func newStack(t *testing.T, o options) *stack {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
+	emLog, appLog := &syncBuf{}, &syncBuf{}
+	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(emLog, nil))}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +110,15 @@ func newStack(t *testing.T, o options) *stack {
 		t.Fatal(err)
 	}
 	srv := server.New(server.Deps{Apps: appsCfg,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
+		Logger: slog.New(slog.NewTextHandler(appLog, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
 			Emulated: true, DemoUsers: true, RefreshMargin: o.margin, Pages: pages},
+		Doctor: doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
+			ClientID: id, ClientSecret: secret, Emulated: true, Viewers: viewers.Default()}),
 	})
 	ts.Config.Handler = srv
-	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 90*time.Second)}
+	ctx := browsertest.New(t, 90*time.Second)
+	return &stack{em: em, url: ts.URL, ctx: ctx, secret: secret, watch: watchLeaks(t, ctx, secret, emLog, appLog)}
 }
 
 // wait polls a JavaScript expression until it is true, failing the test

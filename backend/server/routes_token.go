@@ -52,7 +52,11 @@ func domainProblem(err error) *problem {
 	}
 	var se *session.Error
 	if errors.As(err, &se) {
-		return &problem{status: se.Status(), code: string(se.Code), message: se.Message, retryAfter: se.RetryAfterSeconds(), cause: err}
+		p := &problem{status: se.Status(), code: string(se.Code), message: se.Message, cause: err}
+		if se.Code == session.CodeThrottled { // Retry-After only where waiting helps
+			p.retryAfter = se.RetryAfterSeconds()
+		}
+		return p
 	}
 	var de *viewers.DeniedError
 	if errors.As(err, &de) {

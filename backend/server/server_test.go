@@ -48,6 +48,8 @@ func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, fi
 type fixtureOptions struct {
 	viewers *viewers.Set // default: the bundled viewers
 	rate    float64      // the broker's upstream rate; default 1000/s
+	// brokerConfig, when set, changes the broker's configuration last.
+	brokerConfig func(*broker.Config)
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -67,7 +69,11 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: o.rate})
+	cfg := broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: o.rate}
+	if o.brokerConfig != nil {
+		o.brokerConfig(&cfg)
+	}
+	brk, err := broker.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package session
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +33,9 @@ func (m *Manager) HandleLogin(c echo.Context) error {
 	// The decoder's own message is not passed on: it can quote the body,
 	// and the body holds a password.
 	if err := dec.Decode(&req); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the login body is larger than %d bytes", maxLoginBody))
+		}
 		return EchoError(c, newError(CodeBadRequest, `the body must be JSON {"name": "...", "password": "..."}`, nil))
 	}
 	s, err := m.Login(req.Name, req.Password, c.RealIP())

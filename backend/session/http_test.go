@@ -146,7 +146,7 @@ func TestLoginRouteRefusals(t *testing.T) {
 		{"not JSON", call{header: jsonType, body: `name=ada&password=secret-typed`}, 400, `the body must be JSON {"name": "...", "password": "..."}`},
 		{"unknown field", call{header: jsonType, body: `{"user":"ada","password":"secret-typed"}`}, 400, ""},
 		{"wrong type", call{header: jsonType, body: `{"name":"ada","password":123456789}`}, 400, ""},
-		{"too big", call{header: jsonType, body: `{"name":"ada","password":"` + strings.Repeat("p", 5000) + `"}`}, 400, ""},
+		{"too big", call{header: jsonType, body: `{"name":"ada","password":"` + strings.Repeat("p", 5000) + `"}`}, 413, "the login body is larger than 4096 bytes"},
 	}
 	for _, tt := range tests {
 		tt.c.method, tt.c.path = "POST", "/api/login"

@@ -4,6 +4,7 @@
 package claims
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -103,6 +104,11 @@ func decodePart(s string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil {
 		return errors.New("not base64url")
+	}
+	// json.Unmarshal would take null (or nothing but spaces) as an empty
+	// object: a token of "null" parts is malformed, not one without claims.
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return errors.New("not a JSON object")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("not the expected JSON object: %w", err)

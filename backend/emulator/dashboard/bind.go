@@ -50,7 +50,7 @@ func (ds Dataset) UsesExternalValue() bool {
 // literal ended where SQLite does not, text it left alone would be live SQL.
 // It refuses SQL it cannot place safely: unterminated literals or comments,
 // a second statement after ;, and parameter markers of its own (?, :name,
-// @name, $name), which would shift the positional arguments.
+// @name, $name, #name), which would shift the positional arguments.
 // A trailing ; is dropped so the SQL can be wrapped as a subquery.
 func rewriteExternalValue(s string) (string, int, error) {
 	var b strings.Builder
@@ -88,7 +88,7 @@ func rewriteExternalValue(s string) (string, int, error) {
 			}
 			b.WriteString(s[i : i+2+j+2])
 			i += 2 + j + 2
-		case c == '?' || ((c == ':' || c == '@' || c == '$') && i+1 < len(s) && isIdentChar(s[i+1])):
+		case c == '?' || ((c == ':' || c == '@' || c == '$' || c == '#') && i+1 < len(s) && isIdentChar(s[i+1])):
 			return "", n, fmt.Errorf("parameter marker %q at %s: dataset SQL may not have its own parameters; use %s for the viewer's value", paramAt(s, i), where(s, i), ExternalValueIdentifier)
 		case c == ';':
 			ended = true
