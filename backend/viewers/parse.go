@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -41,7 +42,7 @@ func Parse(name string, data []byte) (*Set, error) {
 		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"viewers\": [...]}", name, describeJSONError(data, err))
 	}
 	for _, k := range unknown {
-		bad(k, "unknown field; the file's fields are %s", strings.Join(fileFields, ", "))
+		bad(fieldName(k), "unknown field; the file's fields are %s", strings.Join(fileFields, ", "))
 	}
 
 	var items []json.RawMessage
@@ -88,7 +89,7 @@ func decodeEntry(raw json.RawMessage, path string, bad func(path, format string,
 		return entry{}, false
 	}
 	for _, k := range unknown {
-		bad(path+"."+k, "unknown field; a viewer's fields are %s", strings.Join(viewerFields, ", "))
+		bad(path+"."+fieldName(k), "unknown field; a viewer's fields are %s", strings.Join(viewerFields, ", "))
 	}
 	var e entry
 	ok := true
@@ -124,4 +125,14 @@ func FromEnv(viewerID, value string, users []string) (*Set, error) {
 		return nil, err
 	}
 	return newSet([]entry{e}), nil
+}
+
+// fieldName shows a JSON key in a message: as it is when it is plain, else
+// quoted, so an empty key or one with a newline cannot break the message's
+// one-line-per-problem shape.
+func fieldName(k string) string {
+	if q := strconv.Quote(k); k == "" || q != `"`+k+`"` {
+		return q
+	}
+	return k
 }
