@@ -91,6 +91,16 @@ func TestTokenAndCallCommands(t *testing.T) {
 // to the workspace, and the code back on a local port.
 func TestTokenCommandU2M(t *testing.T) {
 	em := startEmulatorWithApps(t)
+	out, errOut, err := cliU2MCall(t, em, "all-apis sql", em.AppURL("sales-sql")+"/api/whoami")
+	if err != nil || !strings.Contains(out, "ada@example.com") || !strings.Contains(errOut, "sql") {
+		t.Fatalf("call: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
+}
+
+// cliU2MCall runs `embedlab call -source u2m` and signs ada in on the
+// workspace's page when the command prints the URL, as a person would.
+func cliU2MCall(t *testing.T, em *emulator.Emulator, scopes, appURL string) (stdout, stderr string, err error) {
+	t.Helper()
 	port := freePort(t)
 	if err := em.AllowRedirectURI("databricks-cli", "http://localhost:"+strconv.Itoa(port)); err != nil {
 		t.Fatal(err)
@@ -99,8 +109,8 @@ func TestTokenCommandU2M(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(context.Background(), []string{"call", "-source", "u2m", "-scopes", "all-apis sql", "-callback-port", strconv.Itoa(port), "-v",
-			em.AppURL("sales-sql") + "/api/whoami"}, func(k string) string { return env[k] }, &out, &errOut)
+		done <- run(context.Background(), []string{"call", "-source", "u2m", "-scopes", scopes, "-callback-port", strconv.Itoa(port), "-v", appURL},
+			func(k string) string { return env[k] }, &out, &errOut)
 	}()
 	urlRE := regexp.MustCompile(`(http://127\.0\.0\.1:\d+/oidc/v1/authorize\?\S+)`)
 	var authURL string
@@ -130,11 +140,9 @@ func TestTokenCommandU2M(t *testing.T) {
 		t.Fatalf("callback page: %s", body)
 	}
 	select {
-	case err := <-done:
-		if err != nil || !strings.Contains(out.String(), "ada@example.com") || !strings.Contains(errOut.String(), "sql") {
-			t.Fatalf("call: %v\nstdout %s\nstderr %s", err, out.String(), errOut.String())
-		}
+	case err = <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("the command did not finish after the sign-in")
 	}
+	return out.String(), errOut.String(), err
 }

@@ -94,3 +94,35 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 		}
 	}
 }
+
+// The custom-scope exercise done in a terminal: a U2M sign-in without sql
+// gets 401 from sales-sql and stays red with the near-miss hint; signing in
+// again with sql turns it green.
+func TestU2MExerciseWithTheCLI(t *testing.T) {
+	em := startEmulatorWithApps(t)
+	dash, id, _, _ := em.Embedding()
+	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := ws.Start(ctx, "ada", "u2m-sql"); err != nil {
+		t.Fatal(err)
+	}
+	app := em.AppURL("sales-sql") + "/api/whoami"
+	if _, errs, err := cliU2MCall(t, em, "all-apis", app); exitCode(err) != exitAnswer || !strings.Contains(errs, "401") {
+		t.Fatalf("without sql: %v %s", err, errs)
+	}
+	x, err := ws.Check(ctx, "ada", "u2m-sql")
+	if err != nil || x.Status.State != api.ExerciseFailed || !strings.Contains(x.Status.Hint, "sql") {
+		t.Fatalf("a token without sql counted: %+v %v", x.Status, err)
+	}
+	if out, errs, err := cliU2MCall(t, em, "all-apis sql", app); err != nil {
+		t.Fatalf("with sql: %v %s %s", err, out, errs)
+	}
+	x, err = ws.Check(ctx, "ada", "u2m-sql")
+	if err != nil || x.Status.State != api.ExercisePassed {
+		t.Fatalf("not green after the right sign-in: %+v %v", x.Status, err)
+	}
+}

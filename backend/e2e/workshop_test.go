@@ -25,8 +25,12 @@ import (
 
 // newLabStack is a stack with the fault lab and the workshop, as
 // `make run` wires them.
-func newLabStack(t *testing.T) *stack {
+func newLabStack(t *testing.T, own ...*viewers.Set) *stack {
 	t.Helper()
+	vs := viewers.Default()
+	if len(own) > 0 {
+		vs = own[0]
+	}
 	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func newLabStack(t *testing.T) *stack {
 		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
 	}
 	ts.Config.Handler = server.New(server.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions,
-		Viewers: viewers.Default(), Broker: brk, Lab: lb, Workshop: ws,
+		Viewers: vs, Broker: brk, Lab: lb, Workshop: ws,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
 			Emulated: true, DemoUsers: true, Pages: pages}})
 	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 150*time.Second), secret: secret}
@@ -275,5 +279,40 @@ func jsonField(t *testing.T, body, key string) string {
 	default:
 		b, _ := json.Marshal(v)
 		return string(b)
+	}
+}
+
+// The last exercise as a participant does it: a viewers file with a viewer
+// of their own (what EMBEDLAB_VIEWERS_FILE gives at a restart), then compare
+// mode in the browser; checking before the load stays red with its hint.
+func TestOwnViewerExerciseInCompareMode(t *testing.T) {
+	own, err := viewers.Parse("viewers-ada.json", []byte(`{"viewers": [
+		{"id": "viewer-emea", "display_name": "Europe, Middle East & Africa (EMEA)", "external_value": "EMEA", "users": ["ada"]},
+		{"id": "partner-ada", "display_name": "Partner (ada)", "external_value": "APAC", "users": ["ada"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newLabStack(t, own)
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.open(t, "/workshop")
+	s.wait(t, "the exercises", `!!document.querySelector('#ex-own-viewer button.start')`, 20*time.Second)
+	s.exercise(t, "own-viewer", "start", api.ExerciseStarted)
+	if got := s.exercise(t, "own-viewer", "check", api.ExerciseFailed); !strings.Contains(got, "No dashboard was loaded for a viewer of your own") {
+		t.Fatalf("checked before the load: %s", got)
+	}
+
+	s.open(t, "/compare?a=viewer-emea&b=partner-ada")
+	a := s.waitFrame(t, "dashboard-frame-a", "EMEA rows", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)
+	b := s.waitFrame(t, "dashboard-frame-b", "the partner's rows", func(st frameState) bool { return ready(st) && st.Viewer == "partner-ada" }, 30*time.Second)
+	if a.Revenue == b.Revenue {
+		t.Fatalf("the partner (APAC) sees EMEA's total %s", a.Revenue)
+	}
+	browsertest.Screenshot(t, s.ctx, "app-compare-own-viewer")
+
+	s.open(t, "/workshop")
+	s.wait(t, "the exercises", `!!document.querySelector('#ex-own-viewer button.check')`, 20*time.Second)
+	if got := s.exercise(t, "own-viewer", "check", api.ExercisePassed); !strings.Contains(got, "partner-ada") {
+		t.Errorf("the checkpoint does not name the viewer: %s", got)
 	}
 }
