@@ -194,7 +194,8 @@ func (b *Broker) Token(ctx context.Context, req Request) (*Result, error) {
 		return &r, nil
 	case <-ctx.Done():
 		b.failures.Add(1)
-		return nil, &Error{Kind: KindUnreachable, Message: "the request ended before the exchange finished", Err: ctx.Err()}
+		return nil, &Error{Kind: KindUnreachable, Message: "the workspace did not finish the exchange before this request's deadline", Err: ctx.Err(),
+			Fix: "the exchange goes on in the background and its token is cached: try again in a few seconds; if it keeps happening, check the workspace's health and the network"}
 	}
 }
 
