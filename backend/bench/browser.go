@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -404,13 +403,8 @@ func sessionCookie(ctx context.Context, base string) (*http.Cookie, error) {
 // chromiumPath finds the browser as backend/browsertest does:
 // $EMBEDLAB_CHROMIUM, else chromium on the PATH, else /usr/bin/chromium.
 func chromiumPath() string {
-	if p := os.Getenv("EMBEDLAB_CHROMIUM"); p != "" {
+	if p := browsertest.Chromium(); p != "" {
 		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
 	}
 	return "/usr/bin/chromium"
 }
@@ -428,21 +422,7 @@ func startChromium(parent context.Context) (context.Context, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,SitePerProcess,IsolateOrigins"),
-		chromedp.Flag("disable-site-isolation-trials", true),
-		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(dir),
-	)
+	opts := browsertest.Options(path, dir)
 	actx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	stop := func() {

@@ -27,16 +27,16 @@ func chromium() string {
 	return ""
 }
 
-// New starts a headless browser for the test and returns its context,
-// bounded by timeout. A missing browser fails the test, with the fix:
-// browser tests are part of `make test`, never silently skipped.
-func New(t testing.TB, timeout time.Duration) context.Context {
-	t.Helper()
-	path := chromium()
-	if path == "" {
-		t.Fatal("Chromium is needed for browser tests: run `make test` (it installs Debian's chromium) or apt-get install chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+// Chromium finds the browser: $EMBEDLAB_CHROMIUM, else chromium on the
+// PATH; "" when there is none.
+func Chromium() string { return chromium() }
+
+// Options are the allocator options every embedlab browser uses: headless
+// Debian Chromium at path, a profile in dir, and site isolation off, so a
+// cross-origin frame is part of the page's target and FrameEval can read it
+// (the frame is still cross-origin to the page's own script).
+func Options(path, dir string) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
 		chromedp.Flag("headless", true),
@@ -46,14 +46,23 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-quic", true),
-		// Keep cross-origin frames in the page's process, so tests can read
-		// inside the dashboard iframe through its content document.
-		// (The frame is still cross-origin: only the process is shared.)
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,SitePerProcess,IsolateOrigins"),
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	)
+}
+
+// New starts a headless browser for the test and returns its context,
+// bounded by timeout. A missing browser fails the test, with the fix:
+// browser tests are part of `make test`, never silently skipped.
+func New(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
+	path := chromium()
+	if path == "" {
+		t.Fatal("Chromium is needed for browser tests: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+	}
+	opts := Options(path, t.TempDir())
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
