@@ -183,6 +183,16 @@ func TestSecretsAndDateHeader(t *testing.T) {
 		t.Errorf("another principal's secrets: %d", r.status)
 	}
 
+	// Past its expire time the workspace refuses the secret, and says why.
+	expired := time.Now().Add(-time.Minute).UTC().Truncate(time.Second).Format(time.RFC3339)
+	if err := em.Update(func(s *emulator.State) { s.ServicePrincipals[0].SecretExpireTime = expired }); err != nil {
+		t.Fatal(err)
+	}
+	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "the client secret expired at "+expired) {
+		t.Fatalf("expired secret: %d %s", r.status, r.body)
+	}
+
 	if err := em.SetClockSkew(-10 * time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -120,6 +120,10 @@ func (e *Emulator) authenticateClient(w http.ResponseWriter, r *http.Request, fo
 		e.refuseClient(w, r, basic, "Client authentication failed")
 		return ServicePrincipal{}, false
 	}
+	if t, err := time.Parse(time.RFC3339, sp.SecretExpireTime); err == nil && !t.After(e.clock.now()) {
+		e.refuseClient(w, r, basic, "Client authentication failed: the client secret expired at "+sp.SecretExpireTime)
+		return ServicePrincipal{}, false
+	}
 	noteOf(r).principal = sp.ApplicationID
 	return sp, true
 }
