@@ -193,7 +193,7 @@ func (p *comparePage) renderSide(i int) app.UI {
 		app.If(side.token != nil, func() app.UI {
 			return &dashboardFrame{
 				IKey: key, IInstanceURL: p.settings.InstanceURL, IWorkspaceID: p.settings.WorkspaceID,
-				IDashboardID: p.settings.DashboardID, IViewerID: side.viewer, IToken: side.token.Token,
+				IDashboardID: p.settings.DashboardID, IViewerID: side.viewer, IToken: side.token.Token, IExpiresAt: side.token.ExpiresAt,
 				IMargin: margin(p.settings), IOnExpiring: func(ctx app.Context) { p.fetch(ctx, i, true) },
 			}
 		}),

@@ -135,7 +135,7 @@ func (p *dashboardPage) Render() app.UI {
 						p.renderPages(),
 						&dashboardFrame{
 							IKey: "main", IInstanceURL: p.settings.InstanceURL, IWorkspaceID: p.settings.WorkspaceID,
-							IDashboardID: p.settings.DashboardID, IPage: p.page, IViewerID: p.selected, IToken: p.token.Token,
+							IDashboardID: p.settings.DashboardID, IPage: p.page, IViewerID: p.selected, IToken: p.token.Token, IExpiresAt: p.token.ExpiresAt,
 							IMargin: margin(p.settings), IOnExpiring: func(ctx app.Context) { p.fetchToken(ctx, true) }, IOnEvent: p.onFrameEvent,
 						},
 					)

@@ -42,6 +42,10 @@ type dashboardFrame struct {
 	IViewerID    string
 	IToken       string
 	IMargin      time.Duration
+	// IExpiresAt is the token's expiry as the backend counted it (from
+	// expires_in, on its own clock); it beats exp when the workspace's
+	// clock is off. Zero means read exp.
+	IExpiresAt time.Time
 	// IOnExpiring is called when the token needs renewing; the parent
 	// fetches a new one and sets IToken. Nil means no refresh method.
 	IOnExpiring func(ctx app.Context)
@@ -196,6 +200,9 @@ func (f *dashboardFrame) scheduleRefresh(ctx app.Context) {
 	exp, err := tokenExpiry(f.IToken)
 	if err != nil {
 		return
+	}
+	if !f.IExpiresAt.IsZero() {
+		exp = f.IExpiresAt
 	}
 	f.gen++
 	gen, token := f.gen, f.IToken
