@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -106,6 +107,37 @@ func TestDelayFaultStallsTheCall(t *testing.T) {
 	spToken(t, em) // a delay without a status still succeeds
 	if d := time.Since(began); d < 300*time.Millisecond {
 		t.Fatalf("delayed call returned after %s", d)
+	}
+}
+
+// A client that gives up on a delayed token call frees it: the emulator
+// then shuts down at once instead of sleeping out the delay.
+func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
+	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 60000, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, em.URL()+wire.PathToken,
+		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(spID, spSecret)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("the delayed call answered %d", res.StatusCode)
+	}
+	began := time.Now()
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	if err := em.Shutdown(sctx); err != nil {
+		t.Fatalf("shutdown: %v after %s", err, time.Since(began))
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Fatalf("shutdown took %s: the abandoned call was still sleeping", d)
 	}
 }
 

@@ -67,11 +67,14 @@ func (e *Emulator) handleKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
-	if e.injectFault(w, r, EndpointToken) {
-		return
-	}
+	// The body is read first: until it is, the server cannot notice that a
+	// client gave up, and a delay fault would hold the request (and a
+	// shutdown) for its whole length.
 	if oe, status := readForm(w, r); oe != nil {
 		oauthError(w, r, status, oe.Code, oe.Description)
+		return
+	}
+	if e.injectFault(w, r, EndpointToken) {
 		return
 	}
 	form := r.PostForm
