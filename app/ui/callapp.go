@@ -58,33 +58,22 @@ func (p *callAppPage) OnNav(ctx app.Context) {
 }
 
 func (p *callAppPage) load(ctx app.Context) {
-	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
-			return
+	var ov api.AppsOverview
+	loadSignedIn(ctx, api.PathApps, &ov, func(ctx app.Context, s api.Session, err error) {
+		p.loaded, p.session, p.overview, p.failure = true, s, ov, err
+		if p.source == "" {
+			p.source = api.SourceM2M
 		}
-		var ov api.AppsOverview
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathApps, "", nil, &ov)
-		}
-		ctx.Dispatch(func(ctx app.Context) {
-			p.loaded, p.session, p.overview, p.failure = true, s, ov, err
-			if p.source == "" {
-				p.source = api.SourceM2M
-			}
-			if p.scopes == nil {
-				for _, c := range ov.Scopes {
-					if c.Default {
-						p.scopes = append(p.scopes, c.Scope)
-					}
+		if p.scopes == nil {
+			for _, c := range ov.Scopes {
+				if c.Default {
+					p.scopes = append(p.scopes, c.Scope)
 				}
 			}
-			if p.appURL == "" && len(ov.Apps) > 0 {
-				p.appURL = ov.Apps[0].URL
-			}
-		})
+		}
+		if p.appURL == "" && len(ov.Apps) > 0 {
+			p.appURL = ov.Apps[0].URL
+		}
 	})
 }
 

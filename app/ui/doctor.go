@@ -25,19 +25,11 @@ type doctorPage struct {
 
 func (p *doctorPage) OnNav(ctx app.Context) {
 	ctx.Page().SetTitle("Doctor · embedlab")
-	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
-			return
+	loadSignedIn(ctx, "", nil, func(ctx app.Context, s api.Session, err error) {
+		p.loaded, p.session, p.err = true, s, err
+		if err == nil {
+			p.run(ctx, app.Event{})
 		}
-		ctx.Dispatch(func(ctx app.Context) {
-			p.loaded, p.session, p.err = true, s, err
-			if err == nil {
-				p.run(ctx, app.Event{})
-			}
-		})
 	})
 }
 

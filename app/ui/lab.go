@@ -25,18 +25,9 @@ type labPage struct {
 
 func (p *labPage) OnNav(ctx app.Context) {
 	ctx.Page().SetTitle("Fault lab · embedlab")
-	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
-			return
-		}
-		var l api.Lab
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathLab, "", nil, &l)
-		}
-		ctx.Dispatch(func(ctx app.Context) { p.loaded, p.session, p.lab, p.failure = true, s, l, err })
+	var l api.Lab
+	loadSignedIn(ctx, api.PathLab, &l, func(ctx app.Context, s api.Session, err error) {
+		p.loaded, p.session, p.lab, p.failure = true, s, l, err
 	})
 }
 

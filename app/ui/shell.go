@@ -59,14 +59,39 @@ func (t *topBar) Render() app.UI {
 	)
 }
 
+// currentSession reads who is signed in; it runs inside ctx.Async. A
+// missing session sends the browser to the login page and reports false.
+func currentSession(ctx app.Context) (api.Session, bool, error) {
+	var s api.Session
+	status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
+	if status == http.StatusUnauthorized {
+		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+		return s, false, nil
+	}
+	return s, true, err
+}
+
+// loadSignedIn reads who is signed in and then, when path is set, that API
+// answer into out; done runs on the UI goroutine with the first error.
+func loadSignedIn(ctx app.Context, path string, out any, done func(ctx app.Context, s api.Session, err error)) {
+	ctx.Async(func() {
+		s, ok, err := currentSession(ctx)
+		if !ok {
+			return
+		}
+		if err == nil && path != "" {
+			_, err = request(http.MethodGet, path, "", nil, out)
+		}
+		ctx.Dispatch(func(ctx app.Context) { done(ctx, s, err) })
+	})
+}
+
 // loadBasics reads who is signed in, the embed settings and the viewers.
 // A missing session sends the browser to the login page.
 func loadBasics(ctx app.Context, done func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error)) {
 	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+		s, ok, err := currentSession(ctx)
+		if !ok {
 			return
 		}
 		var st api.EmbedSettings

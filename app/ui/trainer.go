@@ -31,21 +31,13 @@ const trainerPoll = 2 * time.Second
 func (p *trainerPage) OnNav(ctx app.Context) {
 	ctx.Page().SetTitle("Trainer · embedlab")
 	p.gone = false
-	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+	loadSignedIn(ctx, "", nil, func(ctx app.Context, s api.Session, err error) {
+		p.session, p.failure = s, err
+		if err != nil {
+			p.loaded = true
 			return
 		}
-		ctx.Dispatch(func(ctx app.Context) {
-			p.session, p.failure = s, err
-			if err != nil {
-				p.loaded = true
-				return
-			}
-			p.poll(ctx)
-		})
+		p.poll(ctx)
 	})
 }
 

@@ -25,18 +25,9 @@ type workshopPage struct {
 
 func (p *workshopPage) OnNav(ctx app.Context) {
 	ctx.Page().SetTitle("Workshop · embedlab")
-	ctx.Async(func() {
-		var s api.Session
-		status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
-		if status == http.StatusUnauthorized {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
-			return
-		}
-		var w api.Workshop
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathWorkshop, "", nil, &w)
-		}
-		ctx.Dispatch(func(ctx app.Context) { p.loaded, p.session, p.workshop, p.failure = true, s, w, err })
+	var w api.Workshop
+	loadSignedIn(ctx, api.PathWorkshop, &w, func(ctx app.Context, s api.Session, err error) {
+		p.loaded, p.session, p.workshop, p.failure = true, s, w, err
 	})
 }
 
