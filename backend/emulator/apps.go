@@ -129,13 +129,15 @@ func isLocalhostName(host string) bool {
 	return h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
 
-// listenApps opens the Apps proxy's listener: appsAddr when set, else the
-// workspace's host with the next port, else any free port.
-func listenApps(appsAddr, workspaceAddr string, workspace *net.TCPAddr) (net.Listener, error) {
-	if appsAddr != "" {
-		ln, err := net.Listen("tcp", appsAddr)
+// listenBeside opens the listener of one of the workspace's other origins
+// (the Apps proxy, the identity provider): addr when set, else the
+// workspace's host offset ports up (127.0.0.1:8000 → 8001, 8002), else any
+// free port.
+func listenBeside(what, addr, workspaceAddr string, workspace *net.TCPAddr, offset int) (net.Listener, error) {
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("emulator: Apps proxy: listen on %s: %w (set another address)", appsAddr, err)
+			return nil, fmt.Errorf("emulator: %s: listen on %s: %w (set another address)", what, addr, err)
 		}
 		return ln, nil
 	}
@@ -143,14 +145,14 @@ func listenApps(appsAddr, workspaceAddr string, workspace *net.TCPAddr) (net.Lis
 	if err != nil {
 		host = workspace.IP.String()
 	}
-	if port != "0" && workspace.Port < 65535 {
-		if ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(workspace.Port+1))); err == nil {
+	if port != "0" && workspace.Port+offset <= 65535 {
+		if ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(workspace.Port+offset))); err == nil {
 			return ln, nil
 		}
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return nil, fmt.Errorf("emulator: Apps proxy: listen on %s: %w", host, err)
+		return nil, fmt.Errorf("emulator: %s: listen on %s: %w", what, host, err)
 	}
 	return ln, nil
 }

@@ -3,10 +3,8 @@ package emulator
 import (
 	"crypto/subtle"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,33 +85,6 @@ func (e *Emulator) SetIdPURL(u string) {
 	e.idp.mu.Lock()
 	e.idp.url = strings.TrimRight(u, "/")
 	e.idp.mu.Unlock()
-}
-
-// listenIdP opens the identity provider's listener: idpAddr when set, else
-// the workspace's host two ports up (127.0.0.1:8000 → 127.0.0.1:8002),
-// else any free port.
-func listenIdP(idpAddr, workspaceAddr string, workspace *net.TCPAddr) (net.Listener, error) {
-	if idpAddr != "" {
-		ln, err := net.Listen("tcp", idpAddr)
-		if err != nil {
-			return nil, fmt.Errorf("emulator: identity provider: listen on %s: %w (set another address)", idpAddr, err)
-		}
-		return ln, nil
-	}
-	host, port, err := net.SplitHostPort(workspaceAddr)
-	if err != nil {
-		host = workspace.IP.String()
-	}
-	if port != "0" && workspace.Port < 65534 {
-		if ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(workspace.Port+2))); err == nil {
-			return ln, nil
-		}
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return nil, fmt.Errorf("emulator: identity provider: listen on %s: %w", host, err)
-	}
-	return ln, nil
 }
 
 func (e *Emulator) handleIdPIndex(w http.ResponseWriter, r *http.Request) {

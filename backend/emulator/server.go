@@ -213,13 +213,13 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.close()
 		return nil, fmt.Errorf("emulator: listen on %s: %w (is another emulator running? set another address)", addr, err)
 	}
-	appsLn, err := listenApps(opts.AppsAddr, addr, ln.Addr().(*net.TCPAddr))
+	appsLn, err := listenBeside("Apps proxy", opts.AppsAddr, addr, ln.Addr().(*net.TCPAddr), 1)
 	if err != nil {
 		ln.Close()
 		e.close()
 		return nil, err
 	}
-	idpLn, err := listenIdP(opts.IdPAddr, addr, ln.Addr().(*net.TCPAddr))
+	idpLn, err := listenBeside("identity provider", opts.IdPAddr, addr, ln.Addr().(*net.TCPAddr), 2)
 	if err != nil {
 		ln.Close()
 		appsLn.Close()
