@@ -186,13 +186,8 @@ type RenderResponse struct {
 // rendered widgets.
 func (e *Emulator) handleEmbedRender(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	c, ok := e.bearer(w, r)
+	c, pc, ok := e.viewerToken(w, r, id)
 	if !ok {
-		return
-	}
-	pc, status, code, msg := e.checkViewerToken(c, id)
-	if status != http.StatusOK {
-		apiError(w, r, status, code, msg)
 		return
 	}
 	d, ok := e.published(id)
@@ -225,6 +220,21 @@ func (e *Emulator) handleEmbedRender(w http.ResponseWriter, r *http.Request) {
 			DashboardID: id, ClientID: c.ClientID, TokenID: c.ID}
 	})
 	writeJSON(w, http.StatusOK, RenderResponse{DashboardID: id, Page: page, Pages: d.Pages(), ExternalViewerID: pc.ExternalViewerID, HTML: html})
+}
+
+// viewerToken verifies the bearer token of a query API call for dashboard
+// id, answering the refusal itself; ok is false when it did.
+func (e *Emulator) viewerToken(w http.ResponseWriter, r *http.Request, id string) (*claims.Claims, wire.ParsedClaim, bool) {
+	c, ok := e.bearer(w, r)
+	if !ok {
+		return nil, wire.ParsedClaim{}, false
+	}
+	pc, status, code, msg := e.checkViewerToken(c, id)
+	if status != http.StatusOK {
+		apiError(w, r, status, code, msg)
+		return nil, wire.ParsedClaim{}, false
+	}
+	return c, pc, true
 }
 
 // checkViewerToken decides whether a verified token may load dashboard id

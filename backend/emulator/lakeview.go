@@ -170,13 +170,8 @@ func (e *Emulator) handlePublishedDashboard(w http.ResponseWriter, r *http.Reque
 // for the token's viewer, checked exactly as the render route is.
 func (e *Emulator) handleEmbedDataset(w http.ResponseWriter, r *http.Request) {
 	id, name := r.PathValue("id"), r.PathValue("name")
-	c, ok := e.bearer(w, r)
+	c, pc, ok := e.viewerToken(w, r, id)
 	if !ok {
-		return
-	}
-	pc, status, code, msg := e.checkViewerToken(c, id)
-	if status != http.StatusOK {
-		apiError(w, r, status, code, msg)
 		return
 	}
 	_, published := e.published(id)
