@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -87,7 +88,7 @@ func parseUserScopes(raw string) ([]string, error) {
 			if isEmbedScope(s) {
 				return nil, fmt.Errorf("scope %s is only for embedded dashboards' scoped tokens, never for users", s)
 			}
-			return nil, fmt.Errorf("unknown scope %q; a user may ask for %s", s, strings.Join(sortedKeys(userScopes), ", "))
+			return nil, fmt.Errorf("unknown scope %q; a user may ask for %s", s, strings.Join(slices.Sorted(maps.Keys(userScopes)), ", "))
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)

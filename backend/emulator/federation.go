@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -154,7 +155,7 @@ func checkExchangeForm(form url.Values) *grantError {
 				"offline_access: a token exchange gives no refresh token; exchange a fresh identity provider token instead"}
 		case !exchangeScopes[s]:
 			return &grantError{http.StatusBadRequest, wire.OAuthInvalidScope,
-				fmt.Sprintf("unknown scope %q; a federated token may carry %s", s, strings.Join(sortedKeys(exchangeScopes), ", "))}
+				fmt.Sprintf("unknown scope %q; a federated token may carry %s", s, strings.Join(slices.Sorted(maps.Keys(exchangeScopes)), ", "))}
 		}
 	}
 	return nil

@@ -1,9 +1,10 @@
 package emulator
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"embedlab/shared/wire"
@@ -116,7 +117,7 @@ func (s *State) validateU2M(bad func(format string, a ...any)) {
 		}
 		for j, sc := range a.UserAPIScopes {
 			if !appScopes[sc] {
-				bad("apps[%d].user_api_scopes[%d] %q: not a scope an app may require (%s)", i, j, sc, strings.Join(sortedKeys(appScopes), ", "))
+				bad("apps[%d].user_api_scopes[%d] %q: not a scope an app may require (%s)", i, j, sc, strings.Join(slices.Sorted(maps.Keys(appScopes)), ", "))
 			}
 		}
 		for j, p := range a.CanUse {
@@ -125,15 +126,6 @@ func (s *State) validateU2M(bad func(format string, a ...any)) {
 			}
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (s *State) user(id string) (User, bool) {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,7 +116,7 @@ func validateWhere(bad func(field, format string, a ...any), field, log string, 
 	if len(where) == 0 {
 		bad(field+".where", "at least one condition is required")
 	}
-	for _, k := range sortedKeys(where) {
+	for _, k := range slices.Sorted(maps.Keys(where)) {
 		c := where[k]
 		f := field + ".where." + k
 		known := strings.HasPrefix(k, "query.") && log == LogRequest
@@ -164,7 +166,7 @@ func (cp *Checkpoint) validate(bad func(field, format string, a ...any), texts m
 			bad(f+".hint", "is required: what to try when this step is not seen")
 		}
 		validateWhere(bad, f, s.Log, s.Where, captured, texts)
-		for _, name := range sortedKeys(s.Capture) {
+		for _, name := range slices.Sorted(maps.Keys(s.Capture)) {
 			field := s.Capture[name]
 			known := strings.HasPrefix(field, "query.") && s.Log == LogRequest
 			for _, lf := range logFields[s.Log] {
@@ -186,15 +188,6 @@ func (cp *Checkpoint) validate(bad func(field, format string, a ...any), texts m
 		texts[f+".hint"] = m.Hint
 	}
 	texts["checkpoint.description"] = cp.Description
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // matches reports whether e satisfies every condition, with string values
