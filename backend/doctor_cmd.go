@@ -42,7 +42,7 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("configuration:\n%w", err)}
 	}
-	vs, vsErr := loadViewers(cfg)
+	vs, vsErr := loadViewers(cfg, func() (*session.Users, error) { return loadUsers(cfg) })
 	opts := doctor.Options{Isolation: *iso, NameViewers: true, Origin: *origin}
 	if opts.Origin == "" {
 		opts.Origin = cfg.PublicURL
@@ -95,26 +95,6 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 		return &exitError{exitChecksFailed, fmt.Errorf("doctor: %d of %d checks failed", n, len(rep.Checks))}
 	}
 	return nil
-}
-
-// loadViewers reads the viewers as the server does, but returns the
-// error for the doctor to report instead of stopping.
-func loadViewers(cfg *config.Config) (*viewers.Set, error) {
-	switch {
-	case cfg.ViewersFile != "":
-		return viewers.Load(cfg.ViewersFile)
-	case cfg.ExternalViewerID != "":
-		users := session.DefaultUsers()
-		if cfg.UsersFile != "" {
-			u, err := session.LoadUsers(cfg.UsersFile)
-			if err != nil {
-				return nil, err
-			}
-			users = u
-		}
-		return viewers.FromEnv(cfg.ExternalViewerID, cfg.ExternalValue, users.Names())
-	}
-	return viewers.Default(), nil
 }
 
 // viewersSource names where the viewers come from, for messages.

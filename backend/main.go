@@ -100,26 +100,39 @@ const usage = `usage:
       exit codes: 0 no check failed, 1 a check failed, 2 usage or settings
 `
 
-// buildServer assembles the application from the configuration.
-func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
-	users := session.DefaultUsers()
-	if cfg.UsersFile != "" {
-		u, err := session.LoadUsers(cfg.UsersFile)
+// loadUsers reads the login users: the configured file's, else the bundled
+// demo users.
+func loadUsers(cfg *config.Config) (*session.Users, error) {
+	if cfg.UsersFile == "" {
+		return session.DefaultUsers(), nil
+	}
+	return session.LoadUsers(cfg.UsersFile)
+}
+
+// loadViewers reads the external viewers as configured: a viewers file,
+// the sample apps' single viewer (open to every login user, so users is
+// called only then), or the bundled demo viewers.
+func loadViewers(cfg *config.Config, users func() (*session.Users, error)) (*viewers.Set, error) {
+	switch {
+	case cfg.ViewersFile != "":
+		return viewers.Load(cfg.ViewersFile)
+	case cfg.ExternalViewerID != "":
+		u, err := users()
 		if err != nil {
 			return nil, err
 		}
-		users = u
+		return viewers.FromEnv(cfg.ExternalViewerID, cfg.ExternalValue, u.Names())
 	}
-	var vs *viewers.Set
-	var err error
-	switch {
-	case cfg.ViewersFile != "":
-		vs, err = viewers.Load(cfg.ViewersFile)
-	case cfg.ExternalViewerID != "":
-		vs, err = viewers.FromEnv(cfg.ExternalViewerID, cfg.ExternalValue, users.Names())
-	default:
-		vs = viewers.Default()
+	return viewers.Default(), nil
+}
+
+// buildServer assembles the application from the configuration.
+func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
+	users, err := loadUsers(cfg)
+	if err != nil {
+		return nil, err
 	}
+	vs, err := loadViewers(cfg, func() (*session.Users, error) { return users, nil })
 	if err != nil {
 		return nil, err
 	}
