@@ -17,16 +17,10 @@ import (
 // exchanged, or sent as is.
 func TestFederationThroughTheAPI(t *testing.T) {
 	app := startServe(t, nil)
-	b := newBrowser(t)
-	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
-	var s api.Session
-	if json.Unmarshal(body, &s) != nil || res.StatusCode != 200 {
-		t.Fatalf("login: %d %s", res.StatusCode, body)
-	}
-	b.csrf = s.CSRFToken
+	b := signedIn(t, app, "ada", "ada-demo-pass")
 
 	var ov api.AppsOverview
-	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	_, body := b.do(http.MethodGet, app+api.PathApps, nil)
 	if err := json.Unmarshal(body, &ov); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,20 @@ func newBrowser(t *testing.T) *browser {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
+// signedIn is a browser signed in to the app at app as user, holding the
+// session's CSRF token.
+func signedIn(t *testing.T, app, user, password string) *browser {
+	t.Helper()
+	b := newBrowser(t)
+	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: user, Password: password})
+	var s api.Session
+	if res.StatusCode != 200 || json.Unmarshal(body, &s) != nil {
+		t.Fatalf("login %s: %d %s", user, res.StatusCode, body)
+	}
+	b.csrf = s.CSRFToken
+	return b
+}
+
 func (b *browser) do(method, u string, body any) (*http.Response, []byte) {
 	b.t.Helper()
 	var r io.Reader
@@ -92,16 +106,10 @@ var hiddenRE = regexp.MustCompile(`name="(request_id|csrf_token)" value="([^"]*)
 
 func TestCallAnAppThroughTheAPI(t *testing.T) {
 	app := startServe(t, nil)
-	b := newBrowser(t)
-	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
-	var s api.Session
-	if json.Unmarshal(body, &s) != nil || res.StatusCode != 200 {
-		t.Fatalf("login: %d %s", res.StatusCode, body)
-	}
-	b.csrf = s.CSRFToken
+	b := signedIn(t, app, "ada", "ada-demo-pass")
 
 	var ov api.AppsOverview
-	res, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	res, body := b.do(http.MethodGet, app+api.PathApps, nil)
 	if json.Unmarshal(body, &ov) != nil || len(ov.Apps) < 3 || len(ov.Sources) < 5 || ov.U2M.SignedIn {
 		t.Fatalf("overview: %d %s", res.StatusCode, body)
 	}
@@ -217,14 +225,8 @@ func TestServeAsADatabricksApp(t *testing.T) {
 	if strings.Contains(out.String(), "emulator on") {
 		t.Fatal("an emulator was started although a workspace is configured")
 	}
-	b := newBrowser(t)
-	res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
-	var s api.Session
-	if res.StatusCode != 200 || json.Unmarshal(body, &s) != nil {
-		t.Fatalf("login: %d %s", res.StatusCode, body)
-	}
-	b.csrf = s.CSRFToken
-	res, body = b.do(http.MethodGet, app+api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	b := signedIn(t, app, "ada", "ada-demo-pass")
+	res, body := b.do(http.MethodGet, app+api.PathEmbedToken+"?viewer=viewer-emea", nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("embed token from the configured workspace: %d %s", res.StatusCode, body)
 	}

@@ -123,12 +123,8 @@ func TestDoctorThroughTheAPI(t *testing.T) {
 		t.Fatalf("without a session: %d", res.StatusCode)
 	}
 	get := func(user, password string) api.DoctorReport {
-		b := newBrowser(t)
-		res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: user, Password: password})
-		if res.StatusCode != 200 {
-			t.Fatalf("login %s: %d %s", user, res.StatusCode, body)
-		}
-		res, body = b.do(http.MethodGet, app+api.PathDoctor+"?isolation=1", nil)
+		b := signedIn(t, app, user, password)
+		res, body := b.do(http.MethodGet, app+api.PathDoctor+"?isolation=1", nil)
 		var rep api.DoctorReport
 		if res.StatusCode != 200 || json.Unmarshal(body, &rep) != nil {
 			t.Fatalf("doctor: %d %s", res.StatusCode, body)

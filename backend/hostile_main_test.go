@@ -1,14 +1,12 @@
+//go:build !noemulator
+
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The app's server, as serve configures it, refuses request headers larger
@@ -16,29 +14,7 @@ import (
 // serves normal requests before and after. (The emulator's own 16 KB limit
 // is tested in backend/emulator; bodies in backend/server.)
 func TestOversizedHeadersAreRefused(t *testing.T) {
-	port := freePort(t)
-	envs := map[string]string{"PORT": strconv.Itoa(port), "EMBEDLAB_EMULATOR_ADDR": "127.0.0.1:0"}
-	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &out, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	appRE := regexp.MustCompile(`app on (http://localhost:\d+)`)
-	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		m = appRE.FindStringSubmatch(out.String())
-	}
-	if m == nil {
-		t.Fatalf("the app's URL was not printed:\n%s", out.String())
-	}
-	health := m[1] + "/api/health"
+	health := startServe(t, nil) + "/api/health"
 
 	send := func(name, value string) int {
 		t.Helper()
