@@ -211,8 +211,7 @@ func (e *Emulator) handleEmbedRender(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	html, err := d.Render(ctx, page, pc.ExternalValue)
 	if err != nil {
-		e.log.Error("emulator: render dashboard", "dashboard", id, "page", page, "err", err)
-		apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, "The dashboard's queries failed: "+err.Error())
+		e.queryFailed(w, r, "The dashboard's queries failed", err, "dashboard", id, "page", page)
 		return
 	}
 	e.audit.add(func(seq int64) AuditEntry {
@@ -220,6 +219,22 @@ func (e *Emulator) handleEmbedRender(w http.ResponseWriter, r *http.Request) {
 			DashboardID: id, ClientID: c.ClientID, TokenID: c.ID}
 	})
 	writeJSON(w, http.StatusOK, RenderResponse{DashboardID: id, Page: page, Pages: d.Pages(), ExternalViewerID: pc.ExternalViewerID, HTML: html})
+}
+
+// statusClientClosed is nginx's status for a request its client gave up:
+// a query cut short that way is no failure of the workspace.
+const statusClientClosed = 499
+
+// queryFailed answers a query API call whose queries failed: 500 and an
+// error line, unless the client left first (it navigated away), which the
+// request log records as 499 without an alarm.
+func (e *Emulator) queryFailed(w http.ResponseWriter, r *http.Request, what string, err error, args ...any) {
+	if r.Context().Err() != nil {
+		apiError(w, r, statusClientClosed, "CANCELLED", "The client closed the request before its queries finished.")
+		return
+	}
+	e.log.Error("emulator: "+what, append(args, "err", err)...)
+	apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, what+": "+err.Error())
 }
 
 // viewerToken verifies the bearer token of a query API call for dashboard

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -312,5 +313,26 @@ func TestDashboardFileFromOptionsAndState(t *testing.T) {
 	}
 	if _, err := emulator.New(emulator.Options{State: s}); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.lvdash.json")) {
 		t.Fatalf("state with a broken dashboard file: err = %v", err)
+	}
+}
+
+// A client that leaves while its dashboard renders (a page navigating away)
+// is logged as 499, not as a failure of the workspace.
+func TestRenderAbandonedByTheClientIsNoServerError(t *testing.T) {
+	em := start(t)
+	tok := scopedToken(t, em, "viewer-emea", "EMEA")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, renderURL(em, dashID, ""), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	em.Handler().ServeHTTP(rec, req)
+	if rec.Code != 499 || !strings.Contains(rec.Body.String(), "CANCELLED") {
+		t.Fatalf("abandoned render: %d %s", rec.Code, rec.Body)
+	}
+	for _, r := range em.Requests(0) {
+		if r.Status == http.StatusInternalServerError {
+			t.Fatalf("the request log holds a 500: %+v", r)
+		}
 	}
 }

@@ -192,8 +192,7 @@ func (e *Emulator) handleEmbedDataset(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := def.RunDataset(ctx, db, name, pc.ExternalValue)
 	if err != nil {
-		e.log.Error("emulator: run dataset", "dashboard", id, "dataset", name, "err", err)
-		apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, "The dataset's query failed: "+err.Error())
+		e.queryFailed(w, r, "The dataset's query failed", err, "dashboard", id, "dataset", name)
 		return
 	}
 	e.audit.add(func(seq int64) AuditEntry {
