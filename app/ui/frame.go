@@ -8,21 +8,18 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"embedlab/shared/claims"
+	"embedlab/shared/wire"
 )
 
-// Messages of the embedding protocol (wire-formats.md, "The embedded
-// dashboard in the browser").
+// Messages and error codes of the embedding protocol (see shared/wire).
 const (
-	msgReady     = "DATABRICKS_EMBED_READY"
-	msgSetConfig = "DATABRICKS_SET_CONFIG"
-	msgSetToken  = "DATABRICKS_SET_TOKEN"
-)
+	msgReady     = wire.MsgEmbedReady
+	msgSetConfig = wire.MsgSetConfig
+	msgSetToken  = wire.MsgSetToken
 
-// Error codes the embedding client reports.
-const (
-	errInvalidTokenFormat = "INVALID_TOKEN_FORMAT"
-	errNotLoadedExpired   = "IFRAME_NOT_LOADED_TOKEN_EXPIRED"
-	errExpiredNoRefresh   = "TOKEN_EXPIRED_NO_REFRESH_METHOD"
+	errInvalidTokenFormat = wire.EmbedErrInvalidTokenFormat
+	errNotLoadedExpired   = wire.EmbedErrNotLoadedTokenExpired
+	errExpiredNoRefresh   = wire.EmbedErrExpiredNoRefresh
 )
 
 // dashboardFrame mounts the workspace's embed page in a cross-origin iframe
@@ -122,15 +119,7 @@ func (f *dashboardFrame) sync(ctx app.Context) {
 // embedURL is the iframe's src. The first token travels in the fragment,
 // so it never reaches a server log.
 func (f *dashboardFrame) embedURL() string {
-	u := f.IInstanceURL + "/embed/dashboardsv3/" + url.PathEscape(f.IDashboardID)
-	if f.IPage != "" {
-		u += "/pages/" + url.PathEscape(f.IPage)
-	}
-	u += "?o=" + url.QueryEscape(f.IWorkspaceID)
-	if f.IToken != "" {
-		u += "#token=" + url.QueryEscape(f.IToken)
-	}
-	return u
+	return wire.EmbedURL(f.IInstanceURL, f.IWorkspaceID, f.IDashboardID, f.IPage, f.IToken)
 }
 
 func (f *dashboardFrame) contentWindow() app.Value {
@@ -163,7 +152,7 @@ func (f *dashboardFrame) onMessage(ctx app.Context, ev app.Value) {
 	ctx.Dispatch(func(ctx app.Context) {
 		f.ready = true
 		f.emit(ctx, "ready", "", "the frame posted "+msgReady)
-		f.post(map[string]any{"type": msgSetConfig, "config": map[string]any{"version": 1, "hideRefreshButton": false}})
+		f.post(map[string]any{"type": msgSetConfig, "config": map[string]any{"version": wire.EmbedConfigVersion, "hideRefreshButton": false}})
 		f.emit(ctx, "config", "", "sent "+msgSetConfig+" (version 1)")
 		if f.IToken != f.sentToken {
 			f.sendToken(ctx, "refresh") // renewed while the frame was loading

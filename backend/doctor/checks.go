@@ -409,7 +409,7 @@ func (r *run) checkOrigin(ctx context.Context) api.DoctorCheck {
 	}
 	origin := strings.TrimRight(r.o.Origin, "/")
 	q := url.Values{"o": {r.cfg.WorkspaceID}}
-	a, err := r.get(ctx, "/embed/dashboardsv3/"+url.PathEscape(r.cfg.DashboardID)+"?"+q.Encode(), "")
+	a, err := r.get(ctx, wire.EmbedPath(r.cfg.DashboardID, "")+"?"+q.Encode(), "")
 	if err != nil {
 		return fail(c, "", "the embed page could not be read: %v", err)
 	}

@@ -17,7 +17,7 @@ import (
 // Embed paths: the page the dashboard iframe loads, its static files, and
 // the query API that page calls with the viewer's token.
 const (
-	pathEmbedPage   = "/embed/dashboardsv3/"
+	pathEmbedPage   = wire.EmbedPagePath
 	pathEmbedStatic = "/embed/static/"
 	pathEmbedAPI    = "/embed/api/dashboards/"
 )

@@ -13,6 +13,7 @@ import (
 
 	"embedlab/backend/session"
 	"embedlab/shared/api"
+	"embedlab/shared/wire"
 )
 
 // Lab is the fault lab (emulator mode only): toggles that break the
@@ -194,7 +195,7 @@ func (s *Server) embedCheck(c echo.Context) error {
 	if u, err := url.Parse(origin); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || origin != u.Scheme+"://"+u.Host {
 		return fail(http.StatusBadRequest, "bad_request", "origin must be an origin such as http://localhost:3000")
 	}
-	u := s.settings.InstanceURL + "/embed/dashboardsv3/" + url.PathEscape(s.settings.DashboardID) + "?o=" + url.QueryEscape(s.settings.WorkspaceID)
+	u := wire.EmbedURL(s.settings.InstanceURL, s.settings.WorkspaceID, s.settings.DashboardID, "", "")
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

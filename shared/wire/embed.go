@@ -1,0 +1,63 @@
+package wire
+
+import "net/url"
+
+// The embedded dashboard in the browser: the page a dashboard iframe loads
+// on the workspace's origin, and the postMessage protocol that page speaks
+// with the embedding page. The app's frame (app/ui), the emulator's embed
+// page (backend/emulator, whose embed.js is checked against these names by
+// a test), the doctor and the lab all take the names from here.
+//
+// The protocol, as @databricks/aibi-client speaks it:
+//   - the iframe's src is EmbedURL: the first token travels in the URL
+//     fragment (#token=...), so it never reaches a server log;
+//   - the frame posts MsgEmbedReady once it has loaded; the embedding page
+//     answers with MsgSetConfig ({"version":1,...}) and, whenever it has a
+//     new token, MsgSetToken, to the instance's origin only;
+//   - the embedding page ignores messages from any origin but the
+//     instance's, and the frame ignores messages from any origin but the
+//     workspace's allowed embedding origins.
+const (
+	// EmbedPagePath is followed by the dashboard id, then optionally
+	// "/pages/{pageId}", then "?o={workspaceId}".
+	EmbedPagePath = "/embed/dashboardsv3/"
+	// EmbedPagesSegment comes between the dashboard id and a page id.
+	EmbedPagesSegment = "/pages/"
+
+	MsgEmbedReady = "DATABRICKS_EMBED_READY"
+	MsgSetConfig  = "DATABRICKS_SET_CONFIG"
+	MsgSetToken   = "DATABRICKS_SET_TOKEN"
+
+	// EmbedConfigVersion is the only SET_CONFIG version the client and the
+	// frame accept.
+	EmbedConfigVersion = 1
+)
+
+// Error codes the official client reports to the embedding page.
+const (
+	EmbedErrInstanceDestroyed     = "INSTANCE_DESTROYED"
+	EmbedErrInvalidTokenFormat    = "INVALID_TOKEN_FORMAT"
+	EmbedErrNotLoadedTokenExpired = "IFRAME_NOT_LOADED_TOKEN_EXPIRED"
+	EmbedErrExpiredNoRefresh      = "TOKEN_EXPIRED_NO_REFRESH_METHOD"
+	EmbedErrInvalidConfigVersion  = "INVALID_CONFIG_VERSION"
+)
+
+// EmbedPath is the path (no query) of a dashboard's embed page, or of one
+// of its pages when page is not empty.
+func EmbedPath(dashboardID, page string) string {
+	p := EmbedPagePath + url.PathEscape(dashboardID)
+	if page != "" {
+		p += EmbedPagesSegment + url.PathEscape(page)
+	}
+	return p
+}
+
+// EmbedURL is an iframe src for the dashboard on instanceURL (no trailing
+// slash), with the token in the fragment when it is not empty.
+func EmbedURL(instanceURL, workspaceID, dashboardID, page, token string) string {
+	u := instanceURL + EmbedPath(dashboardID, page) + "?o=" + url.QueryEscape(workspaceID)
+	if token != "" {
+		u += "#token=" + url.QueryEscape(token)
+	}
+	return u
+}
