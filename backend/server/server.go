@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"embedlab/app/ui"
+	"embedlab/app/pages"
 	"embedlab/backend/broker"
 	"embedlab/backend/doctor"
 	"embedlab/backend/session"
@@ -130,8 +130,10 @@ func New(d Deps) *Server {
 	web := newWebFiles(findWebDir(d.Settings.WebDir))
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/web/*", web.handle)
 
-	// The go-app handler comes last: every path the API does not claim is a page.
-	ui.Routes()
+	// The go-app handler comes last: every path the API does not claim is a
+	// page. The server registers each page with a placeholder, not its
+	// component: see package pages.
+	pages.Placeholders()
 	h := &app.Handler{
 		Name:         "embedlab",
 		ShortName:    "embedlab",
@@ -139,7 +141,7 @@ func New(d Deps) *Server {
 		Description:  "Per-viewer scoped tokens for embedded Databricks AI/BI dashboards, and bearer tokens for Databricks Apps.",
 		Icon:         app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", SVG: "/web/icon.svg"},
 		Styles:       []string{"/web/style.css"},
-		Env:          map[string]string{ui.EnvInstanceURL: d.Settings.InstanceURL},
+		Env:          map[string]string{pages.EnvInstanceURL: d.Settings.InstanceURL},
 		LoadingLabel: "Loading embedlab… {progress}%",
 		Resources:    web,
 		// The loader's progress counts decoded bytes: compare them with
