@@ -115,6 +115,13 @@ iframe { border: 0; display: block; width: 100%; height: calc(100vh - 32px); }
     return true;
   };
 
+  // navigateFrame is @databricks/aibi-client's navigate(): pageId may be
+  // left out (undefined), as the client sends it then.
+  window.navigateFrame = function (name, dashboardId, pageId) {
+    frameEls[name].contentWindow.postMessage({ type: 'DATABRICKS_NAVIGATE', dashboardId: dashboardId, pageId: pageId }, instance);
+    return true;
+  };
+
   var box = document.getElementById('frames');
   if (cfg.frames.length > 1) { box.className = 'many'; }
   cfg.frames.forEach(function (f) {
