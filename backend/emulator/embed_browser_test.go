@@ -49,6 +49,9 @@ type hostFrame struct {
 	Dashboard string `json:"dashboard"`
 	Page      string `json:"page,omitempty"`
 	Token     string `json:"token,omitempty"`
+	// NoReferrer sets referrerpolicy="no-referrer" on the iframe, as the
+	// app's own frame does.
+	NoReferrer bool `json:"noReferrer,omitempty"`
 }
 
 // hostPage is the configuration of one embedding test page.
@@ -128,6 +131,7 @@ iframe { border: 0; display: block; width: 100%; height: calc(100vh - 32px); }
     var el = document.createElement('iframe');
     el.name = f.name;
     el.title = 'Dashboard ' + f.name;
+    if (f.noReferrer) { el.referrerPolicy = 'no-referrer'; }
     el.src = cfg.instance + '/embed/dashboardsv3/' + encodeURIComponent(f.dashboard) +
       (f.page ? '/pages/' + encodeURIComponent(f.page) : '') + '?o=' + encodeURIComponent(cfg.workspace);
     tokens[f.name] = f.token || '';

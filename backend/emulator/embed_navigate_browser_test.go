@@ -178,27 +178,31 @@ func TestBrowserReadyGoesOnlyToTheEmbeddingOrigin(t *testing.T) {
 		return out
 	}
 
-	navigate(t, ctx, host.page(newHostPage(em, "READY origin", hostFrame{Name: "dash", Dashboard: dashID, Token: tok})))
-	st := waitFrame(t, ctx, "dash", "ready", 15*time.Second, isSettled)
-	if st.State != "ready" {
-		t.Fatalf("frame %+v", st)
-	}
-	parent, err := inFrame[string](ctx, "dash", `document.body.getAttribute('data-parent-origin')`)
-	if err != nil || parent != host.origin() {
-		t.Fatalf("the frame found its parent's origin %q (%v), want %s", parent, err, host.origin())
-	}
-	time.Sleep(500 * time.Millisecond) // let any warning arrive
-	if m := mismatches(); len(m) != 0 {
-		t.Errorf("READY was posted to other origins: %q", m)
-	}
-	ready := 0
-	for _, m := range onPage[[]message](t, ctx, `window.received`) {
-		if m.Type == "DATABRICKS_EMBED_READY" {
-			ready++
+	// The app's own frame sends no referrer: the origin comes from
+	// location.ancestorOrigins then.
+	for _, noReferrer := range []bool{false, true} {
+		navigate(t, ctx, host.page(newHostPage(em, "READY origin", hostFrame{Name: "dash", Dashboard: dashID, Token: tok, NoReferrer: noReferrer})))
+		st := waitFrame(t, ctx, "dash", "ready", 15*time.Second, isSettled)
+		if st.State != "ready" {
+			t.Fatalf("no referrer %v: frame %+v", noReferrer, st)
 		}
-	}
-	if ready != 1 {
-		t.Errorf("the page received READY %d times, want once", ready)
+		parent, err := inFrame[string](ctx, "dash", `document.body.getAttribute('data-parent-origin')`)
+		if err != nil || parent != host.origin() {
+			t.Fatalf("no referrer %v: the frame found its parent's origin %q (%v), want %s", noReferrer, parent, err, host.origin())
+		}
+		time.Sleep(500 * time.Millisecond) // let any warning arrive
+		if m := mismatches(); len(m) != 0 {
+			t.Errorf("no referrer %v: READY was posted to other origins: %q", noReferrer, m)
+		}
+		ready := 0
+		for _, m := range onPage[[]message](t, ctx, `window.received`) {
+			if m.Type == "DATABRICKS_EMBED_READY" {
+				ready++
+			}
+		}
+		if ready != 1 {
+			t.Errorf("no referrer %v: the page received READY %d times, want once", noReferrer, ready)
+		}
 	}
 
 	// The capture works: a post to a wrong origin is logged.
