@@ -1,6 +1,9 @@
 package wire
 
-import "net/url"
+import (
+	"net/url"
+	"time"
+)
 
 // The embedded dashboard in the browser: the page a dashboard iframe loads
 // on the workspace's origin, and the postMessage protocol that page speaks
@@ -43,6 +46,15 @@ const (
 	// frame accept.
 	EmbedConfigVersion = 1
 )
+
+// EmbedClientRefreshLead is how long before a token's exp the official
+// client (@databricks/aibi-client, every published version) calls
+// getNewToken: max(0, exp - now - 5 min). A token that arrives with less
+// than this left is renewed at once, and again, in a loop; before the frame
+// is READY the client gives up with IFRAME_NOT_LOADED_TOKEN_EXPIRED ("The
+// iframe has not been fully initialized, but the token is about to
+// expire"). Lifetimes must therefore be longer than this.
+const EmbedClientRefreshLead = 5 * time.Minute
 
 // Error codes the official client reports to the embedding page.
 const (
