@@ -200,12 +200,13 @@ func (b *Broker) tokenInfo(ctx context.Context, sp string, req Request) (*wire.T
 	return &info, step, nil
 }
 
-// scopedToken is step 3: every tokeninfo field sent back unchanged.
+// scopedToken is step 3: the tokeninfo fields exchangeForm chooses, sent
+// back unchanged.
 func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result, api.TraceStep, error) {
 	u := b.cfg.InstanceURL + wire.PathToken
-	form := info.ExchangeForm().Encode()
+	form := exchangeForm(info).Encode()
 	step := api.TraceStep{Name: "3. Scoped token", Method: http.MethodPost, URL: u,
-		Purpose: "client_credentials again with every tokeninfo field: a narrow token for this viewer only, the one the browser receives.",
+		Purpose: "client_credentials again with tokeninfo's authorization_details, custom_claim and scope: a narrow token for this viewer only, the one the browser receives.",
 		Request: "Authorization: Basic ****\n\n" + strings.ReplaceAll(form, "&", "\n&")}
 	sent := b.cfg.Now()
 	a, dur, err := b.call(ctx, 3, func(ctx context.Context) (answer, error) {

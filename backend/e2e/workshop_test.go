@@ -220,23 +220,24 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	}
 	s.exercise(t, "tokeninfo-new-viewer", "check", api.ExercisePassed)
 
-	// 3. The scoped exchange: a field left out stays red; all of them pass.
+	// 3. The scoped exchange: a field left out stays red; the three fields
+	// the official SDKs send (and nothing else) pass.
 	s.exercise(t, "scoped-token", "start", api.ExerciseStarted)
 	st, infoBody = term.do(http.MethodGet, info+"external_viewer_id=partner-ada&external_value=APAC", nil, "", "", at)
 	if st != 200 {
 		t.Fatal(infoBody)
 	}
 	ex := url.Values{"grant_type": {"client_credentials"}}
-	for _, k := range []string{"authorization_details", "custom_claim", "scope"} {
+	for _, k := range []string{"authorization_details", "scope"} {
 		ex.Set(k, jsonField(t, infoBody, k))
 	}
 	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 400 {
-		t.Fatalf("exchange without resource_legacy_acl_path: %d", st)
+		t.Fatalf("exchange without custom_claim: %d", st)
 	}
-	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "resource_legacy_acl_path") {
+	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "authorization_details, custom_claim and scope") {
 		t.Fatalf("red without a useful hint:\n%s", got)
 	}
-	ex.Set("resource_legacy_acl_path", jsonField(t, infoBody, "resource_legacy_acl_path"))
+	ex.Set("custom_claim", jsonField(t, infoBody, "custom_claim"))
 	if st, b := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 200 {
 		t.Fatalf("exchange: %d %s", st, b)
 	}
