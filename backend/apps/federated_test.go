@@ -13,6 +13,7 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/shared/api"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
@@ -60,7 +61,7 @@ func TestFederatedSourceUserAndWorkload(t *testing.T) {
 
 	user := federated(t, apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, ada)})
 	r := call(t, c, user, whoami)
-	if r.Status != http.StatusOK || !r.Diagnosis.OK || r.Source != apps.KindFederated || r.Claims == nil || r.Claims.Subject != "7001" ||
+	if r.Status != http.StatusOK || !r.Diagnosis.OK || r.Source != api.SourceFederated || r.Claims == nil || r.Claims.Subject != "7001" ||
 		!strings.Contains(r.Body, "ada@example.com") {
 		t.Fatalf("user federation: %d %+v %s", r.Status, r.Diagnosis, r.Body)
 	}
@@ -155,7 +156,7 @@ func TestFederatedSourceRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := federated(t, tc.cfg).Token(ctx)
 			var se *apps.SourceError
-			if !errors.As(err, &se) || se.Kind != apps.KindFederated || !strings.Contains(se.Message, tc.msg) || !strings.Contains(se.Fix, tc.fix) {
+			if !errors.As(err, &se) || se.Kind != api.SourceFederated || !strings.Contains(se.Message, tc.msg) || !strings.Contains(se.Fix, tc.fix) {
 				t.Fatalf("got %v (fix %q)", err, fixOf(se))
 			}
 		})
@@ -183,7 +184,7 @@ func TestIdPTokenDirectIsRefusedWithTheExchangeExplained(t *testing.T) {
 	direct := apps.NewIdPDirect(idpSubject(t, em, ada), em.URL()+wire.PathToken)
 	r := call(t, c, direct, em.AppURL("sales-api")+"/api/whoami")
 	d := r.Diagnosis
-	if r.Status != http.StatusUnauthorized || d.OK || d.Reason != wire.AppsReasonIdPTokenNotExchanged || r.Source != apps.KindIdPDirect {
+	if r.Status != http.StatusUnauthorized || d.OK || d.Reason != wire.AppsReasonIdPTokenNotExchanged || r.Source != api.SourceIdPDirect {
 		t.Fatalf("direct: %d %+v %s", r.Status, d, r.Body)
 	}
 	if !strings.Contains(d.Cause, "identity provider "+em.IdPURL()) || !strings.Contains(d.Fix, "Exchange it at /oidc/v1/token (token federation) first") ||

@@ -14,24 +14,6 @@ const (
 	PathAppsCall     = "/api/apps/call"
 )
 
-// Source ids the call API accepts.
-const (
-	SourceU2M      = "u2m"
-	SourceM2M      = "m2m"
-	SourceNoAccess = "m2m-no-access" // emulator only: a service principal without CAN USE
-	SourceProfile  = "profile"
-	SourceAppToApp = "app-to-app"
-	SourceNone     = "none" // no token at all, to see the 401 and the 302
-)
-
-// Token federation's source ids: SourceFederated exchanges an identity
-// provider's token for a workspace token; SourceIdPDirect sends the
-// identity provider's token as is, to see the 401.
-const (
-	SourceFederated = "federated"
-	SourceIdPDirect = "idp-direct"
-)
-
 // AppsOverview is the answer of GET /api/apps: what can be called, and
 // with which tokens.
 type AppsOverview struct {
