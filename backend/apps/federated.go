@@ -99,7 +99,7 @@ func IdPSubjectToken(issuer string, login IdPLogin) (SubjectTokenSource, error) 
 		return nil, &SourceError{Kind: api.SourceFederated, Message: fmt.Sprintf("%q is not an identity provider's issuer URL", issuer), Fix: "use https://<issuer> (http only on loopback)"}
 	}
 	if (login.Username == "") == (login.ClientID == "") {
-		return nil, &SourceError{Kind: api.SourceFederated, Message: "name either a user (and password) or a workload (client id and secret)", Fix: "pick one identity of the identity provider"}
+		return nil, &SourceError{Input: true, Kind: api.SourceFederated, Message: "name either a user (and password) or a workload (client id and secret)", Fix: "pick one identity of the identity provider"}
 	}
 	return &idpSubject{issuer: u.String(), login: login, client: &http.Client{Timeout: 15 * time.Second}}, nil
 }
@@ -298,14 +298,26 @@ func exchangeError(err error) error {
 		msg += ": " + re.ErrorDescription
 	}
 	fix := "check the federation policy against the token: its issuer, audience and subject"
-	switch re.ErrorCode {
-	case wire.OAuthInvalidGrant:
+	desc := strings.ToLower(re.ErrorDescription)
+	switch {
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "user not found"):
+		// The token is fine; the person is not a user of the workspace.
+		fix = "the token's subject is not a user of this workspace: add the user (with that e-mail) to the workspace, or exchange for a service principal with client_id (workload identity federation)"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "wrong subject"):
+		fix = "the federation policy names another subject: get the token for the identity the policy expects (its subject, or subject_claim), or change the policy"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "wrong audience"):
+		fix = "ask the identity provider for a token whose audience the policy accepts (by default the workspace's token endpoint URL)"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "untrusted issuer"):
+		fix = "get the token from an identity provider a federation policy trusts, or add a policy for this issuer"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "expired"):
+		fix = "the identity provider's token has expired: get a fresh one and exchange it at once"
+	case re.ErrorCode == wire.OAuthInvalidGrant:
 		fix = "the workspace's federation policy does not accept this token: get it from an issuer a policy trusts, for the audience the policy expects (by default the workspace's token endpoint URL), with the subject it names, before it expires"
-	case wire.OAuthInvalidClient:
+	case re.ErrorCode == wire.OAuthInvalidClient:
 		fix = "client_id must be a service principal's application id (workload identity federation), or be left out (account-wide federation)"
-	case wire.OAuthInvalidRequest, wire.OAuthInvalidScope:
+	case re.ErrorCode == wire.OAuthInvalidRequest || re.ErrorCode == wire.OAuthInvalidScope:
 		fix = "send grant_type=" + wire.GrantTokenExchange + ", subject_token=<the JWT>, subject_token_type=" + wire.TokenTypeJWT + " and scope=all-apis"
-	case wire.OAuthTemporarilyUnavail:
+	case re.ErrorCode == wire.OAuthTemporarilyUnavail:
 		fix = "the workspace could not fetch the identity provider's keys: its discovery document and jwks_uri must be reachable; retry"
 	}
 	return &SourceError{Kind: api.SourceFederated, Message: "the workspace refused the token exchange (" + msg + ")", Fix: fix}

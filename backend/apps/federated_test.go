@@ -148,8 +148,9 @@ func TestFederatedSourceRefusals(t *testing.T) {
 		cfg      apps.FederatedConfig
 		msg, fix string
 	}{
-		{"wrong audience", apps.FederatedConfig{Host: em.URL(), Audience: "https://other.example.com", Subject: idpSubject(t, em, ada)}, "wrong audience", "federation policy"},
-		{"user not found", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, linus)}, "user not found", "federation policy"},
+		{"wrong audience", apps.FederatedConfig{Host: em.URL(), Audience: "https://other.example.com", Subject: idpSubject(t, em, ada)}, "wrong audience", "whose audience the policy accepts"},
+		// The token is fine, the person unknown: the fix says so, not "issuer and audience" (issue 14).
+		{"user not found", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, linus)}, "user not found", "not a user of this workspace: add the user"},
 		{"not a service principal", apps.FederatedConfig{Host: em.URL(), ClientID: "nobody", Subject: idpSubject(t, em, ciMain)}, "invalid_client", "application id"},
 		{"wrong IdP password", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, apps.IdPLogin{Username: "ada@example.com", Password: "wrong-pass"})}, "identity provider refused", "credentials"},
 	} {

@@ -47,7 +47,7 @@ func ConfigFile(getenv func(string) string) string {
 func ReadProfile(path, name string) (*Profile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &SourceError{Kind: api.SourceProfile, Message: "cannot read the Databricks CLI's profiles", Err: err,
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: "cannot read the Databricks CLI's profiles", Err: err,
 			Fix: "run `databricks auth login --host <workspace URL> --profile " + name + "` (it writes " + path + ")"}
 	}
 	sections := map[string]map[string]string{}
@@ -77,7 +77,7 @@ func ReadProfile(path, name string) (*Profile, error) {
 	}
 	sec, ok := sections[name]
 	if !ok {
-		return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("%s has no profile %q (it has %s)", path, name, strings.Join(order, ", ")),
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("%s has no profile %q (it has %s)", path, name, strings.Join(order, ", ")),
 			Fix: "run `databricks auth login --host <workspace URL> --profile " + name + "`, or pick one of the profiles it has"}
 	}
 	get := func(k string) string {
@@ -89,7 +89,7 @@ func ReadProfile(path, name string) (*Profile, error) {
 	p := &Profile{Name: name, Host: get("host"), AuthType: get("auth_type"), ClientID: get("client_id"),
 		ClientSecret: get("client_secret"), HasToken: get("token") != "", File: path}
 	if p.Host == "" {
-		return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q in %s has no host", name, path), Fix: "add host = https://<workspace> to the profile"}
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q in %s has no host", name, path), Fix: "add host = https://<workspace> to the profile"}
 	}
 	return p, nil
 }
@@ -117,7 +117,7 @@ func NewProfile(ctx context.Context, p *Profile, cli string) (Source, error) {
 		}
 		ps.m2m = m
 	case p.HasToken:
-		return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q holds a personal access token: Databricks Apps accept only OAuth tokens", p.Name),
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q holds a personal access token: Databricks Apps accept only OAuth tokens", p.Name),
 			Fix: "run `databricks auth login --host " + p.Host + " --profile " + p.Name + "` to sign in with OAuth"}
 	default:
 		return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q is a user login, and the databricks command is not installed to read its token", p.Name),

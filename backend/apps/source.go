@@ -29,7 +29,11 @@ type Source interface {
 // SourceError is a token source that cannot give a token, with the fix.
 type SourceError struct {
 	Kind, Message, Fix string
-	Err                error
+	// Input is true when the caller's own input is at fault (a scope that
+	// does not exist, a profile file or profile that is not there): a 400
+	// for the caller to fix, not a failure of embedlab or the workspace.
+	Input bool
+	Err   error
 }
 
 func (e *SourceError) Error() string {
@@ -113,7 +117,8 @@ func tokenError(kind string, err error) error {
 		case "invalid_scope":
 			fix = "request only scopes the workspace knows"
 		}
-		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix}
+		// A scope the workspace does not know is the caller's pick.
+		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix, Input: re.ErrorCode == "invalid_scope"}
 	}
 	return &SourceError{Kind: kind, Message: "the token request failed", Fix: "check that the workspace URL is right and reachable", Err: err}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,7 +92,7 @@ func (u *U2M) Start(user string, scopes []string, redirect string) (string, erro
 	scopes = normalizeScopes(scopes)
 	for _, s := range scopes {
 		if !validScope(s) {
-			return "", &SourceError{Kind: api.SourceU2M, Message: fmt.Sprintf("%q is not a scope", s), Fix: "pick scopes from the list"}
+			return "", &SourceError{Input: true, Kind: api.SourceU2M, Message: fmt.Sprintf("%q is not a scope", s), Fix: "pick scopes from the list"}
 		}
 	}
 	state := randomString()
@@ -117,6 +118,10 @@ func (u *U2M) Start(user string, scopes []string, redirect string) (string, erro
 // Finish completes the sign-in the workspace redirected back with: the state
 // must be one this user started, and the code is exchanged with its
 // verifier.
+// ErrSignInUnknown is why Finish refuses a state it did not issue to this
+// user, or issued too long ago.
+var ErrSignInUnknown = errors.New("unknown, foreign or expired sign-in state")
+
 func (u *U2M) Finish(ctx context.Context, user, state, code string) error {
 	u.mu.Lock()
 	p, ok := u.pending[state]
@@ -126,9 +131,9 @@ func (u *U2M) Finish(ctx context.Context, user, state, code string) error {
 	u.mu.Unlock()
 	switch {
 	case !ok || u.now().Sub(p.created) > loginTTL:
-		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in is unknown or has expired", Fix: "start the sign-in again from the Call an app page"}
+		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in is unknown or has expired", Fix: "start the sign-in again from the Call an app page", Err: ErrSignInUnknown}
 	case p.user != user:
-		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in was started by another embedlab user", Fix: "start the sign-in again while signed in as yourself"}
+		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in was started by another embedlab user", Fix: "start the sign-in again while signed in as yourself", Err: ErrSignInUnknown}
 	case code == "":
 		return &SourceError{Kind: api.SourceU2M, Message: "the workspace sent no authorization code", Fix: "start the sign-in again"}
 	}
