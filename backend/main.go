@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -126,6 +128,36 @@ func loadViewers(cfg *config.Config, users func() (*session.Users, error)) (*vie
 	return viewers.Default(), nil
 }
 
+// secureOrigin is true when browsers reach embedlab over HTTPS: an https
+// EMBEDLAB_PUBLIC_URL, or inside a Databricks App (always served over
+// HTTPS by the Apps proxy). The session cookie is then Secure and pages
+// send HSTS.
+func secureOrigin(cfg *config.Config) bool {
+	return strings.HasPrefix(cfg.PublicURL, "https://") || cfg.AppName != ""
+}
+
+// sessionOptions configures the sessions: Secure cookies over HTTPS, and,
+// when the key is configured (so sessions survive a restart), sign-outs
+// kept in a file of the data folder so they survive it too.
+func sessionOptions(cfg *config.Config, users *session.Users) session.Options {
+	o := session.Options{Key: cfg.SessionKey, Users: users, Secure: secureOrigin(cfg)}
+	if len(cfg.SessionKey) > 0 {
+		o.RevocationFile = filepath.Join(dataDir(cfg), "sessions.json")
+	}
+	return o
+}
+
+// dataDir is EMBEDLAB_DATA_DIR, else embedlab's folder in the user's cache.
+func dataDir(cfg *config.Config) string {
+	if cfg.DataDir != "" {
+		return cfg.DataDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "embedlab")
+	}
+	return filepath.Join(os.TempDir(), "embedlab")
+}
+
 // buildServer assembles the application from the configuration.
 func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
 	users, err := loadUsers(cfg)
@@ -136,7 +168,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := session.New(session.Options{Key: cfg.SessionKey, Users: users})
+	sessions, err := session.New(sessionOptions(cfg, users))
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +191,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
 		Lab: lab, Workshop: workshop,
 		Settings: server.Settings{
+			Secure:      secureOrigin(cfg),
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
 		},

@@ -95,10 +95,12 @@ type ExerciseRef struct {
 	ID string `json:"id"`
 }
 
-// WorkshopReset restores the emulated workspace and, with Progress, forgets
-// the user's own progress too.
+// WorkshopReset restores the emulated workspace (Workspace: shared by
+// everyone, so only a trainer may) and forgets the user's own progress
+// (Progress: anyone, for themselves).
 type WorkshopReset struct {
-	Progress bool `json:"progress"`
+	Workspace bool `json:"workspace"`
+	Progress  bool `json:"progress"`
 }
 
 // Participant is one user's progress, for the trainer.
