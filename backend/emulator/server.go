@@ -81,9 +81,10 @@ type Emulator struct {
 	appsHandler  http.Handler
 	sampleDB     *sql.DB // the sample data, shared by dashboards and apps
 	u2m          u2mStore
-	idp          *idp        // the external identity provider (idp.go)
-	fed          issuerKeys  // identity providers' keys (federation.go)
-	lab          labSwitches // the fault lab's switches (lab.go)
+	idp          *idp           // the external identity provider (idp.go)
+	fed          issuerKeys     // identity providers' keys (federation.go)
+	lab          labSwitches    // the fault lab's switches (lab.go)
+	statements   statementStore // the SQL Statement Execution API (statements.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -160,7 +161,8 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathEmbedPage+"{id}/pages/{page}", e.handleEmbedPage)
 	mux.HandleFunc("GET "+pathEmbedStatic+"{file}", e.handleEmbedStatic)
 	mux.HandleFunc("GET "+pathEmbedAPI+"{id}/render", e.handleEmbedRender)
-	e.lakeviewRoutes(mux) // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.lakeviewRoutes(mux)  // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.statementRoutes(mux) // SQL statements and warehouses, statement latency switch (statements.go)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
 	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
