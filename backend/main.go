@@ -199,7 +199,11 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
-	fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	if cfg.RoomHost != "" {
+		fmt.Fprintf(stdout, "embedlab: app on %s (a room: participants open this URL; EMBEDLAB_ROOM_HOST=%s)\n", cfg.PublicURL, cfg.RoomHost)
+	} else {
+		fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

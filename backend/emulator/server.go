@@ -55,6 +55,12 @@ type Options struct {
 	// workspace's host two ports up (127.0.0.1:8000 → 127.0.0.1:8002), or
 	// any free port when that one is taken or the workspace's port is 0.
 	IdPAddr string
+	// PublicHost, for a classroom, is the host name or address other
+	// machines reach this one by: the workspace's, the Apps proxy's and
+	// the identity provider's URLs name it (with the ports Start listened
+	// on), and each app gets its own port as well, so app URLs need no
+	// DNS (room.go). Empty: URLs from the listen addresses, as before.
+	PublicHost string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
@@ -87,6 +93,7 @@ type Emulator struct {
 
 	srv     *http.Server
 	appsSrv *http.Server
+	appPort appPorts // a classroom's port-form app URLs (room.go)
 }
 
 // New builds an emulator; it does not listen yet.
@@ -226,10 +233,21 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.close()
 		return nil, err
 	}
+	if opts.PublicHost != "" {
+		if err := e.servePublic(opts.PublicHost, ln, appsLn, idpLn); err != nil {
+			ln.Close()
+			appsLn.Close()
+			idpLn.Close()
+			e.close()
+			return nil, err
+		}
+	}
 	if e.URL() == "" {
 		e.SetURL("http://" + ln.Addr().String())
 	}
-	e.SetIdPURL("http://" + idpLn.Addr().String())
+	if e.IdPURL() == "" {
+		e.SetIdPURL("http://" + idpLn.Addr().String())
+	}
 	if e.AppsURL() == "" {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
@@ -261,7 +279,7 @@ func (e *Emulator) server(h http.Handler, ln net.Listener, name string) *http.Se
 func (e *Emulator) Shutdown(ctx context.Context) error {
 	defer e.close()
 	var errs []error
-	for _, srv := range []*http.Server{e.srv, e.appsSrv, e.idp.srv} {
+	for _, srv := range append([]*http.Server{e.srv, e.appsSrv, e.idp.srv}, e.appPort.servers()...) {
 		if srv != nil {
 			errs = append(errs, srv.Shutdown(ctx))
 		}
