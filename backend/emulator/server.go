@@ -90,6 +90,7 @@ type Emulator struct {
 	idp          *idp        // the external identity provider (idp.go)
 	fed          issuerKeys  // identity providers' keys (federation.go)
 	lab          labSwitches // the fault lab's switches (lab.go)
+	owners       sync.Map    // principal → workshop participant (participants.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -116,12 +117,13 @@ func New(opts Options) (*Emulator, error) {
 		keys:         keys,
 		limiter:      rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
 		embedLimiter: rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
-		requests:     newRing[RequestEntry](2000),
+		requests:     newRing[RequestEntry](20000), // a room of 30 participants' exercises
 		audit:        newRing[AuditEntry](20000),
 	}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
+	e.audit.stamp = func(a *AuditEntry) { a.Owner = e.owner(a.Principal, a.ClientID) }
 	e.lifetime.Store(int64(st.TokenLifetimeSeconds))
 	if err := e.loadDashboards(opts.DashboardFile); err != nil {
 		e.close()
