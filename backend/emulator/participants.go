@@ -31,13 +31,46 @@ func (e *Emulator) AddParticipant(p Participant, likeSP, likeUser string) error 
 	if p.Name == "" {
 		return fmt.Errorf("a participant needs a name")
 	}
+	e.partMu.Lock()
+	e.participants[p.Name] = participantGrant{p, likeSP, likeUser}
+	e.partMu.Unlock()
+	err := e.Update(func(s *State) { p.addTo(s, likeSP, likeUser) })
+	if err != nil {
+		return err
+	}
+	for _, id := range []string{p.ClientID, p.UserID, p.UserName} {
+		if id != "" {
+			e.owners.Store(id, p.Name)
+		}
+	}
+	return nil
+}
+
+// participantGrant is a participant and whose grants they mirror.
+type participantGrant struct {
+	p               Participant
+	likeSP, likeUse string
+}
+
+// applyParticipants adds every participant to st (Restore). Called with
+// e.mu held, so it takes only partMu.
+func (e *Emulator) applyParticipants(st *State) {
+	e.partMu.Lock()
+	defer e.partMu.Unlock()
+	for _, g := range e.participants {
+		g.p.addTo(st, g.likeSP, g.likeUse)
+	}
+}
+
+// addTo adds p's identities and grants to s.
+func (p Participant) addTo(s *State, likeSP, likeUser string) {
 	addTo := func(list []string, like, who string) []string {
 		if slices.Contains(list, like) && !slices.Contains(list, who) {
 			return append(list, who)
 		}
 		return list
 	}
-	err := e.Update(func(s *State) {
+	{
 		if _, ok := s.servicePrincipal(p.ClientID); !ok {
 			s.ServicePrincipals = append(s.ServicePrincipals, ServicePrincipal{ApplicationID: p.ClientID,
 				DisplayName: "participant " + p.Name, Secret: p.Secret})
@@ -58,21 +91,15 @@ func (e *Emulator) AddParticipant(p Participant, likeSP, likeUser string) error 
 				a.CanUse = addTo(a.CanUse, likeUser, p.UserName)
 			}
 		}
-	})
-	if err != nil {
-		return err
 	}
-	for _, id := range []string{p.ClientID, p.UserID, p.UserName} {
-		if id != "" {
-			e.owners.Store(id, p.Name)
-		}
-	}
-	return nil
 }
 
 // RemoveParticipant takes p's identities out of the workspace (a trainer's
 // reset of one participant); lines already logged keep their owner.
 func (e *Emulator) RemoveParticipant(p Participant) error {
+	e.partMu.Lock()
+	delete(e.participants, p.Name)
+	e.partMu.Unlock()
 	drop := func(list []string) []string {
 		return slices.DeleteFunc(list, func(x string) bool { return x == p.ClientID || (p.UserName != "" && x == p.UserName) })
 	}
@@ -101,4 +128,15 @@ func (e *Emulator) owner(ids ...string) string {
 		}
 	}
 	return ""
+}
+
+// Users lists the workspace users' user names, in the state's order.
+func (e *Emulator) Users() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]string, 0, len(e.state.Users))
+	for _, u := range e.state.Users {
+		out = append(out, u.UserName)
+	}
+	return out
 }

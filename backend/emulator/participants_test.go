@@ -15,12 +15,17 @@ import (
 // nobody, and ?owner= shows one participant only their own lines.
 func TestParticipantIdentitiesAndLogOwners(t *testing.T) {
 	em := start(t)
+	initial := em.Snapshot()
 	p := emulator.Participant{Name: "alice", ClientID: "p-alice-0001", Secret: "dosedemo0alice0participant",
 		UserID: "900001", UserName: "alice@participants.example.com", Password: "alice-pass-123"}
 	if err := em.AddParticipant(p, spID, "ada@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if err := em.AddParticipant(p, spID, "ada@example.com"); err != nil { // again: idempotent
+		t.Fatal(err)
+	}
+	// The fault lab's reset restores the initial state: participants stay.
+	if err := em.Restore(initial); err != nil {
 		t.Fatal(err)
 	}
 	r := postForm(t, em, p.ClientID, p.Secret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})

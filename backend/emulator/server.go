@@ -91,6 +91,8 @@ type Emulator struct {
 	fed          issuerKeys  // identity providers' keys (federation.go)
 	lab          labSwitches // the fault lab's switches (lab.go)
 	owners       sync.Map    // principal → workshop participant (participants.go)
+	partMu       sync.Mutex  // guards participants; taken after mu, never before
+	participants map[string]participantGrant
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -119,6 +121,7 @@ func New(opts Options) (*Emulator, error) {
 		embedLimiter: rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
 		requests:     newRing[RequestEntry](20000), // a room of 30 participants' exercises
 		audit:        newRing[AuditEntry](20000),
+		participants: map[string]participantGrant{},
 	}
 	if e.log == nil {
 		e.log = slog.Default()
