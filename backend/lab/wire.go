@@ -71,7 +71,9 @@ func (i identities) Add(id workshop.Identity) error {
 	return i.em.AddParticipant(i.participant(id), i.likeSP, i.likeUser)
 }
 
-func (i identities) Remove(id workshop.Identity) error { return i.em.RemoveParticipant(i.participant(id)) }
+func (i identities) Remove(id workshop.Identity) error {
+	return i.em.RemoveParticipant(i.participant(id))
+}
 
 // firstUser is the user_name of the workspace's first user (ada@example.com
 // in the bundled state), whose grants participants' users get.
