@@ -176,3 +176,29 @@ func TestCallAllowsOnlyTheRoomsOwnPortFormApps(t *testing.T) {
 		}
 	}
 }
+
+// `embedlab room` writes a users file whose every participant signs in
+// with the join code printed beside their name; it never overwrites one.
+func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
+	file := t.TempDir() + "/room-users.json"
+	var out, errs syncBuffer
+	if err := run(context.Background(), []string{"room", "-names", "alice,bob", "-out", file}, nil, &out, &errs); err != nil {
+		t.Fatalf("%v %s", err, errs.String())
+	}
+	codes := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$`).FindAllStringSubmatch(out.String(), -1) {
+		codes[m[1]] = m[2]
+	}
+	if len(codes) != 3 || codes["alice"] == "" || codes["admin"] == "" || codes["alice"] == codes["bob"] {
+		t.Fatalf("codes: %v\n%s", codes, out.String())
+	}
+	app, _ := startRoom(t, map[string]string{"EMBEDLAB_USERS_FILE": file})
+	signedIn(t, app, "alice", codes["alice"])
+	b := newBrowser(t)
+	if res, _ := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "alice", Password: codes["bob"]}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bob's code let alice in: %d", res.StatusCode)
+	}
+	if err := run(context.Background(), []string{"room", "-out", file}, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Fatalf("overwrote the file: %v", err)
+	}
+}
