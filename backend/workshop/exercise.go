@@ -35,6 +35,9 @@ type Exercise struct {
 	// through embedlab's shared service principal, whose conditions then
 	// name something only this participant uses (e.g. partner-{{.User}}).
 	Whose string `json:"whose,omitempty"`
+	// Requires names what the commands need beyond a browser (requires.go):
+	// curl, jq, go, repo, base64. The page lists it and checks it first.
+	Requires []string `json:"requires,omitempty"`
 
 	file string
 }
@@ -113,6 +116,7 @@ func Parse(name string, b []byte) (*Exercise, error) {
 	if x.Whose != "" && x.Whose != WhoseAny {
 		bad("whose", "%q must be %q or left out (the participant's own calls only)", x.Whose, WhoseAny)
 	}
+	validateRequires(bad, x.Requires)
 	if len(x.Commands) == 0 {
 		bad("commands", "at least one command is required")
 	}

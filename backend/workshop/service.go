@@ -141,7 +141,11 @@ func (s *Service) exercise(id string) (*Exercise, error) {
 func (s *Service) view(x *Exercise, v Vars, p Progress, ok bool) api.Exercise {
 	fill := fillWith(v)
 	out := api.Exercise{ID: x.ID, Title: fill(x.Title), Goal: fill(x.Goal), Checkpoint: fill(x.Checkpoint.Description),
-		Hints: []string{}, Commands: []api.Command{}, Status: api.ExerciseStatus{State: api.ExerciseNotStarted}}
+		Hints: []string{}, Commands: []api.Command{}, Status: api.ExerciseStatus{State: api.ExerciseNotStarted},
+		Requires: requiresView(x.Requires)}
+	if c, ok := checkCommand(x.Requires); ok {
+		out.Commands = append(out.Commands, c)
+	}
 	for _, h := range x.Hints {
 		out.Hints = append(out.Hints, fill(h))
 	}
