@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -206,6 +208,7 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 		return &exitError{exitUsage, errors.New("usage: embedlab call [flags] https://<app>-<workspace-id>.<region>.databricksapps.com/api/...")}
 	}
 	c := &apps.Caller{Domains: append(append([]string{}, apps.DefaultDomains...), ".localhost")}
+	c.Origins = roomAppOrigin(fs.Arg(0), cmp.Or(tf.host, getenv("DATABRICKS_HOST")))
 	if _, err := c.CheckURL(fs.Arg(0)); err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -244,6 +247,19 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 		return &exitError{exitAnswer, fmt.Errorf("%d: %s", r.Status, d.Title)}
 	}
 	return nil
+}
+
+// roomAppOrigin allows a classroom's emulated app, served in port form on
+// the workspace's own plain-http host (http://192.168.1.20:8003 beside a
+// workspace at http://192.168.1.20:8000): the token goes back to the host
+// that issued it. Anything else is left to the app domains.
+func roomAppOrigin(appURL, host string) []string {
+	a, err1 := url.Parse(appURL)
+	w, err2 := url.Parse(host)
+	if err1 != nil || err2 != nil || a.Scheme != "http" || w.Scheme != "http" || a.Port() == "" || !strings.EqualFold(a.Hostname(), w.Hostname()) {
+		return nil
+	}
+	return []string{"http://" + a.Host}
 }
 
 // describe adds a source error's fix to its message for the terminal.

@@ -57,6 +57,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return runToken(ctx, args, getenv, stdout, stderr)
 	case "call":
 		return runCall(ctx, args, getenv, stdout, stderr)
+	case "room": // a classroom's users file (room_cmd.go)
+		return runRoom(args, stdout, stderr)
 	case "doctor", "isolation": // isolation is doctor -isolation
 		return runDoctor(ctx, args, getenv, stdout, stderr, cmd == "isolation")
 	case "help", "-h", "--help":
@@ -92,6 +94,8 @@ const usage = `usage:
                                 identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
+  embedlab room [flags]         write a classroom's users file: a login and join code per participant
+      -participants 30 | -names a,b   who (default p01..p30); -trainer admin; -out room-users.json
   embedlab doctor [flags]       check the configured workspace (real or emulated) and print a
                                 checklist: pass, fail, warn or skip, each with the reason and fix
       -json                     the report as JSON
@@ -232,7 +236,11 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
-	fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	if cfg.RoomHost != "" {
+		fmt.Fprintf(stdout, "embedlab: app on %s (a room: participants open this URL; EMBEDLAB_ROOM_HOST=%s)\n", cfg.PublicURL, cfg.RoomHost)
+	} else {
+		fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

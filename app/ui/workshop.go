@@ -133,6 +133,17 @@ func (p *workshopPage) renderExercise(n int, x api.Exercise) app.UI {
 		),
 		app.P().Class("goal").Text(x.Goal),
 		app.P().Class("small").Body(app.Strong().Text("Checkpoint: "), app.Text(x.Checkpoint)),
+		app.If(len(x.Requires) > 0, func() app.UI {
+			return app.P().Class("small requires").Body(app.Strong().Text("Needs: "),
+				app.Range(x.Requires).Slice(func(i int) app.UI {
+					r := x.Requires[i]
+					sep := ", "
+					if i == len(x.Requires)-1 {
+						sep = " (the first command checks them and says how to get what is missing)"
+					}
+					return app.Span().DataSet("requires", r.Name).Title(r.Fix).Text(r.What + sep)
+				}))
+		}),
 		app.Range(x.Commands).Slice(func(i int) app.UI {
 			c := x.Commands[i]
 			return app.Div().Class("command").Body(

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -141,6 +142,22 @@ func NormalizeHost(host string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
+// isLoopback reports whether plain http may carry tokens to h: this
+// machine, or (a classroom, EMBEDLAB_ROOM_HOST) a private network's
+// address or local name, where the trainer's emulator serves the room.
+// A real workspace is never there: Databricks serves https only.
 func isLoopback(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	for _, local := range []string{".local", ".lan", ".home.arpa", ".internal"} {
+		if strings.HasSuffix(h, local) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -219,6 +220,9 @@ func (e *Emulator) handleRequestLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries, next := e.requests.since(since, limit)
+	if o := r.URL.Query().Get("owner"); o != "" {
+		entries = slices.DeleteFunc(entries, func(x RequestEntry) bool { return x.Owner != o })
+	}
 	writeJSON(w, http.StatusOK, logPage[RequestEntry]{Entries: entries, Next: next})
 }
 
@@ -228,6 +232,9 @@ func (e *Emulator) handleAuditLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries, next := e.audit.since(since, limit)
+	if o := r.URL.Query().Get("owner"); o != "" { // one participant's own lines
+		entries = slices.DeleteFunc(entries, func(x AuditEntry) bool { return x.Owner != o })
+	}
 	writeJSON(w, http.StatusOK, logPage[AuditEntry]{Entries: entries, Next: next})
 }
 

@@ -112,6 +112,7 @@ func (e *Emulator) authenticateClient(w http.ResponseWriter, r *http.Request, fo
 	} else {
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
+	noteOf(r).claimed = id // whose attempt it was, even when refused
 	if id == "" || secret == "" {
 		e.refuseClient(w, r, basic, "Client authentication failed: send client_id and client_secret with HTTP Basic or as form fields")
 		return ServicePrincipal{}, false

@@ -81,6 +81,16 @@ type Exercise struct {
 	Commands   []Command      `json:"commands"`
 	Checkpoint string         `json:"checkpoint"`
 	Status     ExerciseStatus `json:"status"`
+	// Requires is what the commands need beyond a browser; the first
+	// command checks it.
+	Requires []Requirement `json:"requires,omitempty"`
+}
+
+// Requirement is one thing an exercise's commands need, and how to get it.
+type Requirement struct {
+	Name string `json:"name"`
+	What string `json:"what"`
+	Fix  string `json:"fix"`
 }
 
 // Workshop is the answer of GET /api/workshop.
