@@ -271,7 +271,7 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s.login(t, "ada", "ada-demo-pass")
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/trainer")
-	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('not a trainer')>=0`, 20*time.Second)
+	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('needs the role trainer')>=0`, 20*time.Second)
 }
 
 func jsonField(t *testing.T, body, key string) string {
