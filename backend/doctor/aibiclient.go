@@ -81,15 +81,15 @@ func (r *run) checkAIBIClient(ctx context.Context) api.DoctorCheck {
 	checked := len(vs) - len(unchecked)
 	switch {
 	case len(broken) > 0:
-		return warn(c, fix, "%s of %d%s would break @databricks/aibi-client %s: their scoped token's payload holds base64url's '-' or '_', which the client's atob refuses, so initialize() with getNewToken shows an error instead of the dashboard",
+		return warn(c, fix, "%s of %d%s would break @databricks/aibi-client %s: the payload of their scoped token holds base64url's '-' or '_', which the client's atob refuses, so initialize() with getNewToken shows an error instead of the dashboard",
 			plural(len(broken), "viewer"), len(vs), of, aibiClientVersions)
 	case checked == 0:
 		return skip(c, "skipped: no viewer's token could be got%s", of)
 	case len(unchecked) > 0:
 		return warn(c, "see why the other viewers got no token (the tokeninfo and scoped token checks)",
-			"%s checked%s: their tokens have no '-' or '_' in the payload, but %d could not be checked", plural(checked, "viewer's token"), of, len(unchecked))
+			"checked the scoped tokens of %s%s: no '-' or '_' in their payloads, but %d could not be checked", plural(checked, "viewer"), of, len(unchecked))
 	}
-	return pass(c, "%s checked%s: no '-' or '_' in any payload, so @databricks/aibi-client %s can read their exp", plural(checked, "viewer's token"), of, aibiClientVersions)
+	return pass(c, "checked the scoped tokens of %s%s: no '-' or '_' in any payload, so @databricks/aibi-client %s can read their exp", plural(checked, "viewer"), of, aibiClientVersions)
 }
 
 // atobBreaks says whether the official client's atob would refuse the

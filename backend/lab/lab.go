@@ -57,12 +57,9 @@ func New(em *emulator.Emulator, clientID, dashboardID string, forget func()) *La
 // definitions are the toggles, in the order the page lists them.
 var definitions = []api.LabToggle{
 	{ID: ShortLifetime, Title: "Tokens live 6 minutes",
-		Action: "New tokens get a 6-minute lifetime instead of an hour: 1 minute more than the 5 minutes before exp at which " +
-			"the official browser client (@databricks/aibi-client) asks for a new token, so it refreshes once a minute instead of failing. " +
-			"Any lifetime of 5 minutes or less breaks that client: it asks again at once, in a loop, or, before the frame has loaded, " +
-			"stops with \"The iframe has not been fully initialized, but the token is about to expire\".",
+		Action:    "New tokens get a 6-minute lifetime instead of an hour.",
 		Effect:    "Open the dashboard: the token inspector counts down from 6:00, and before it runs out the page asks for a new token (embedlab's frame renews at half the lifetime, 3:00, when that is sooner than its margin) and lists a refresh under frame events; the frame keeps its rows.",
-		Diagnosis: "Nothing fails: this is what a working refresh looks like. Watch exp in the inspector and the exchange timeline's fresh exchange.",
+		Diagnosis: "Nothing fails: this is what a working refresh looks like. Why 6 minutes: the official browser client (@databricks/aibi-client) asks for a new token 5 minutes before exp, so it renews these once a minute; a token of 5 minutes or less makes it ask again at once, in a loop, or stop with \"The iframe has not been fully initialized, but the token is about to expire\".",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: ClockSkew, Title: "Workspace clock 2 hours behind",
 		Action:    "The workspace's clock runs 2 hours behind this machine's.",
