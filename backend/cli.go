@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"embedlab/backend/apps"
 	"embedlab/backend/config"
+	"embedlab/shared/api"
 )
 
 // Exit codes of `embedlab token` and `embedlab call`, for scripts.
@@ -51,7 +54,7 @@ type tokenFlags struct {
 }
 
 func (f *tokenFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "profile | m2m | app-to-app | u2m | federated | idp-direct | none (default: profile when -profile is set, else m2m)")
+	fs.StringVar(&f.source, "source", "", "one of "+api.SourceIDs(true)+" (default: profile when -profile is set, else m2m)")
 	fs.StringVar(&f.profile, "profile", "", "a profile of ~/.databrickscfg ($DATABRICKS_CONFIG_FILE)")
 	fs.StringVar(&f.host, "host", "", "workspace URL for u2m, m2m and federated (default $DATABRICKS_HOST)")
 	fs.StringVar(&f.scopes, "scopes", "all-apis", "u2m: the scopes to ask for, space separated (offline_access is added)")
@@ -63,9 +66,9 @@ func (f *tokenFlags) register(fs *flag.FlagSet) {
 func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.Writer) (apps.Source, error) {
 	src := f.source
 	if src == "" {
-		src = "m2m"
+		src = api.SourceM2M
 		if f.profile != "" {
-			src = "profile"
+			src = api.SourceProfile
 		}
 	}
 	host := f.host
@@ -74,9 +77,9 @@ func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.
 	}
 	wrap := func(err error) error { return &exitError{exitNoToken, describe(err)} }
 	switch src {
-	case "none":
+	case api.SourceNone:
 		return nil, nil
-	case "profile":
+	case api.SourceProfile:
 		if f.profile == "" {
 			return nil, &exitError{exitUsage, errors.New("-source profile needs -profile NAME")}
 		}
@@ -89,28 +92,28 @@ func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "m2m":
+	case api.SourceM2M:
 		s, err := apps.NewM2M(ctx, host, getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "app-to-app":
+	case api.SourceAppToApp:
 		s, err := apps.NewAppToApp(ctx, getenv)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "u2m":
+	case api.SourceU2M:
 		s, err := cliU2M(ctx, host, strings.Fields(f.scopes), f.callbackPort, stderr)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case apps.KindFederated, apps.KindIdPDirect:
+	case api.SourceFederated, api.SourceIdPDirect:
 		return f.fed.build(ctx, src, host, getenv)
 	}
-	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use profile, m2m, app-to-app, u2m, federated, idp-direct or none", src)}
+	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use one of %s", src, api.SourceIDs(true))}
 }
 
 // cliU2M signs in as the Databricks CLI does: the public client
@@ -172,7 +175,7 @@ func runToken(ctx context.Context, args []string, getenv config.Getenv, stdout, 
 	if err := fs.Parse(args); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if tf.source == "none" {
+	if tf.source == api.SourceNone {
 		return &exitError{exitUsage, errors.New("-source none gives no token")}
 	}
 	src, err := tf.build(ctx, getenv, stderr)
@@ -205,6 +208,7 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 		return &exitError{exitUsage, errors.New("usage: embedlab call [flags] https://<app>-<workspace-id>.<region>.databricksapps.com/api/...")}
 	}
 	c := &apps.Caller{Domains: append(append([]string{}, apps.DefaultDomains...), ".localhost")}
+	c.Origins = roomAppOrigin(fs.Arg(0), cmp.Or(tf.host, getenv("DATABRICKS_HOST")))
 	if _, err := c.CheckURL(fs.Arg(0)); err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -243,6 +247,19 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 		return &exitError{exitAnswer, fmt.Errorf("%d: %s", r.Status, d.Title)}
 	}
 	return nil
+}
+
+// roomAppOrigin allows a classroom's emulated app, served in port form on
+// the workspace's own plain-http host (http://192.168.1.20:8003 beside a
+// workspace at http://192.168.1.20:8000): the token goes back to the host
+// that issued it. Anything else is left to the app domains.
+func roomAppOrigin(appURL, host string) []string {
+	a, err1 := url.Parse(appURL)
+	w, err2 := url.Parse(host)
+	if err1 != nil || err2 != nil || a.Scheme != "http" || w.Scheme != "http" || a.Port() == "" || !strings.EqualFold(a.Hostname(), w.Hostname()) {
+		return nil
+	}
+	return []string{"http://" + a.Host}
 }
 
 // describe adds a source error's fix to its message for the terminal.

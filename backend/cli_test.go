@@ -101,6 +101,13 @@ func TestTokenCommandU2M(t *testing.T) {
 // workspace's page when the command prints the URL, as a person would.
 func cliU2MCall(t *testing.T, em *emulator.Emulator, scopes, appURL string) (stdout, stderr string, err error) {
 	t.Helper()
+	return cliU2MCallAs(t, em, "ada@example.com", "ada-demo-pass", scopes, appURL)
+}
+
+// cliU2MCallAs is cliU2MCall signing in as another workspace user (a
+// workshop participant's own).
+func cliU2MCallAs(t *testing.T, em *emulator.Emulator, user, password, scopes, appURL string) (stdout, stderr string, err error) {
+	t.Helper()
 	port := freePort(t)
 	if err := em.AllowRedirectURI("databricks-cli", "http://localhost:"+strconv.Itoa(port)); err != nil {
 		t.Fatal(err)
@@ -123,7 +130,7 @@ func cliU2MCall(t *testing.T, em *emulator.Emulator, scopes, appURL string) (std
 	}
 	b := newBrowser(t)
 	_, page := b.do(http.MethodGet, authURL, nil)
-	f := url.Values{"username": {"ada@example.com"}, "password": {"ada-demo-pass"}, "action": {"allow"}}
+	f := url.Values{"username": {user}, "password": {password}, "action": {"allow"}}
 	for _, m := range hiddenRE.FindAllStringSubmatch(string(page), -1) {
 		f.Set(m[1], m[2])
 	}

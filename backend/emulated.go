@@ -21,9 +21,16 @@ import (
 
 // startWorkspace starts the bundled emulator and points cfg at it.
 func startWorkspace(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*appsetup.Emulated, []api.DashboardPage, func(), error) {
-	em, err := startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", "", cfg.DashboardFile, logger)
+	em, err := startEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", "", cfg.RoomHost, cfg.DashboardFile, logger)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if cfg.PublicURL != "" {
+		// Browsers reach the app there: the workspace must let it embed.
+		if err := em.AllowEmbeddingOrigin(cfg.PublicURL); err != nil {
+			_ = em.Shutdown(context.Background())
+			return nil, nil, nil, err
+		}
 	}
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -65,11 +72,12 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *s
 	idpAddr := fs.String("idp-addr", "127.0.0.1:8002", "where the emulated identity provider (token federation) listens")
 	statePath := fs.String("state", "", "emulator state file (default: the bundled demo workspace)")
 	publicURL := fs.String("url", "", "public URL, when it differs from http://<addr>")
+	publicHost := fs.String("public-host", "", "a classroom: the host name or address other machines use; URLs name it and each app gets its own port")
 	dashFile := fs.String("dashboard", "", "a .lvdash.json for every dashboard whose state names no file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	em, err := startEmulator(*statePath, *addr, *appsAddr, *idpAddr, *publicURL, *dashFile, logger)
+	em, err := startEmulator(*statePath, *addr, *appsAddr, *idpAddr, *publicURL, *publicHost, *dashFile, logger)
 	if err != nil {
 		return err
 	}
@@ -82,7 +90,7 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, logger *s
 	return em.Shutdown(sctx)
 }
 
-func startEmulator(statePath, addr, appsAddr, idpAddr, publicURL, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
+func startEmulator(statePath, addr, appsAddr, idpAddr, publicURL, publicHost, dashboardFile string, logger *slog.Logger) (*emulator.Emulator, error) {
 	var state *emulator.State
 	if statePath != "" {
 		s, err := emulator.LoadState(statePath)
@@ -91,5 +99,6 @@ func startEmulator(statePath, addr, appsAddr, idpAddr, publicURL, dashboardFile 
 		}
 		state = s
 	}
-	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr, IdPAddr: idpAddr}, addr)
+	return emulator.Start(emulator.Options{State: state, BaseURL: publicURL, Logger: logger, DashboardFile: dashboardFile, AppsAddr: appsAddr, IdPAddr: idpAddr,
+		PublicHost: publicHost}, addr)
 }

@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return runToken(ctx, args, getenv, stdout, stderr)
 	case "call":
 		return runCall(ctx, args, getenv, stdout, stderr)
+	case "room": // a classroom's users file (room_cmd.go)
+		return runRoom(args, stdout, stderr)
 	case "doctor", "isolation": // isolation is doctor -isolation
 		return runDoctor(ctx, args, getenv, stdout, stderr, cmd == "isolation")
 	case "help", "-h", "--help":
@@ -90,6 +94,8 @@ const usage = `usage:
                                 identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
+  embedlab room [flags]         write a classroom's users file: a login and join code per participant
+      -participants 30 | -names a,b   who (default p01..p30); -trainer admin; -out room-users.json
   embedlab doctor [flags]       check the configured workspace (real or emulated) and print a
                                 checklist: pass, fail, warn or skip, each with the reason and fix
       -json                     the report as JSON
@@ -126,6 +132,36 @@ func loadViewers(cfg *config.Config, users func() (*session.Users, error)) (*vie
 	return viewers.Default(), nil
 }
 
+// secureOrigin is true when browsers reach embedlab over HTTPS: an https
+// EMBEDLAB_PUBLIC_URL, or inside a Databricks App (always served over
+// HTTPS by the Apps proxy). The session cookie is then Secure and pages
+// send HSTS.
+func secureOrigin(cfg *config.Config) bool {
+	return strings.HasPrefix(cfg.PublicURL, "https://") || cfg.AppName != ""
+}
+
+// sessionOptions configures the sessions: Secure cookies over HTTPS, and,
+// when the key is configured (so sessions survive a restart), sign-outs
+// kept in a file of the data folder so they survive it too.
+func sessionOptions(cfg *config.Config, users *session.Users) session.Options {
+	o := session.Options{Key: cfg.SessionKey, Users: users, Secure: secureOrigin(cfg)}
+	if len(cfg.SessionKey) > 0 {
+		o.RevocationFile = filepath.Join(dataDir(cfg), "sessions.json")
+	}
+	return o
+}
+
+// dataDir is EMBEDLAB_DATA_DIR, else embedlab's folder in the user's cache.
+func dataDir(cfg *config.Config) string {
+	if cfg.DataDir != "" {
+		return cfg.DataDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "embedlab")
+	}
+	return filepath.Join(os.TempDir(), "embedlab")
+}
+
 // buildServer assembles the application from the configuration.
 func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
 	users, err := loadUsers(cfg)
@@ -136,7 +172,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := session.New(session.Options{Key: cfg.SessionKey, Users: users})
+	sessions, err := session.New(sessionOptions(cfg, users))
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +195,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
 		Lab: lab, Workshop: workshop,
 		Settings: server.Settings{
+			Secure:      secureOrigin(cfg),
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
 		},
@@ -199,7 +236,11 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
-	fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	if cfg.RoomHost != "" {
+		fmt.Fprintf(stdout, "embedlab: app on %s (a room: participants open this URL; EMBEDLAB_ROOM_HOST=%s)\n", cfg.PublicURL, cfg.RoomHost)
+	} else {
+		fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

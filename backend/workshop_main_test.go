@@ -32,13 +32,19 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 	if _, err := ws.Start(ctx, "grace", "app-403"); err != nil {
 		t.Fatal(err)
 	}
+	// grace's own service principal, made when she started.
+	me, ok, err := st.Identity(ctx, "grace")
+	if err != nil || !ok {
+		t.Fatalf("grace has no identities: %v", err)
+	}
 	whoami := em.AppURL("sales-api") + "/api/whoami"
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": me.ClientID, "DATABRICKS_CLIENT_SECRET": me.Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
 	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
 
-	// The wrong way: a 403 for the principal without CAN USE, a 200 for another.
+	// The wrong way: a 403 for a principal that is not grace's (the demo
+	// one without CAN USE), then a 200 for hers: the 403 is not hers.
 	if _, errs, code := cli(t, noAccess, "call", whoami); code != exitAnswer || !strings.Contains(errs, "403") {
 		t.Fatalf("no CAN USE: %d %s", code, errs)
 	}
@@ -46,13 +52,13 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 		t.Fatalf("call: %d %s %s", code, out, errs)
 	}
 	x, err := ws.Check(ctx, "grace", "app-403")
-	if err != nil || x.Status.State != api.ExerciseFailed || !strings.Contains(x.Status.Hint, "same caller") {
-		t.Fatalf("another caller's 200 counted: %+v %v", x.Status, err)
+	if err != nil || x.Status.State != api.ExerciseFailed || !strings.Contains(x.Status.Hint, "First make it fail") {
+		t.Fatalf("another caller's 403 counted: %+v %v", x.Status, err)
 	}
 
 	// The right way: a token with only sql (curl), then the CLI's all-apis token.
 	res, err := http.Post(em.URL()+"/oidc/v1/token", "application/x-www-form-urlencoded", strings.NewReader(url.Values{
-		"grant_type": {"client_credentials"}, "scope": {"sql"}, "client_id": {sps[0].ID}, "client_secret": {sps[0].Secret}}.Encode()))
+		"grant_type": {"client_credentials"}, "scope": {"sql"}, "client_id": {me.ClientID}, "client_secret": {me.Secret}}.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,15 +116,27 @@ func TestU2MExerciseWithTheCLI(t *testing.T) {
 	if _, err := ws.Start(ctx, "ada", "u2m-sql"); err != nil {
 		t.Fatal(err)
 	}
+	me, _, err := st.Identity(ctx, "ada") // the participant's own workspace user
+	if err != nil || me.UserName == "" {
+		t.Fatalf("no identities: %+v %v", me, err)
+	}
+	// The workspace's demo user ada@example.com is nobody's in the room:
+	// her sign-in with sql does not count for the participant ada.
+	if _, _, err := cliU2MCall(t, em, "all-apis sql", em.AppURL("sales-sql")+"/api/whoami"); err != nil {
+		t.Fatal(err)
+	}
+	if x, err := ws.Check(ctx, "ada", "u2m-sql"); err != nil || x.Status.State != api.ExerciseFailed {
+		t.Fatalf("the demo user's calls counted: %+v %v", x.Status, err)
+	}
 	app := em.AppURL("sales-sql") + "/api/whoami"
-	if _, errs, err := cliU2MCall(t, em, "all-apis", app); exitCode(err) != exitAnswer || !strings.Contains(errs, "401") {
+	if _, errs, err := cliU2MCallAs(t, em, me.UserName, me.Password, "all-apis", app); exitCode(err) != exitAnswer || !strings.Contains(errs, "401") {
 		t.Fatalf("without sql: %v %s", err, errs)
 	}
 	x, err := ws.Check(ctx, "ada", "u2m-sql")
 	if err != nil || x.Status.State != api.ExerciseFailed || !strings.Contains(x.Status.Hint, "sql") {
 		t.Fatalf("a token without sql counted: %+v %v", x.Status, err)
 	}
-	if out, errs, err := cliU2MCall(t, em, "all-apis sql", app); err != nil {
+	if out, errs, err := cliU2MCallAs(t, em, me.UserName, me.Password, "all-apis sql", app); err != nil {
 		t.Fatalf("with sql: %v %s %s", err, out, errs)
 	}
 	x, err = ws.Check(ctx, "ada", "u2m-sql")

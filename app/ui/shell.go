@@ -21,8 +21,12 @@ type topBar struct {
 
 func (t *topBar) signOut(ctx app.Context, e app.Event) {
 	csrf := t.ISession.CSRFToken
+	path := api.PathSession
+	if ctx.JSSrc().Get("id").String() == "sign-out-everywhere" {
+		path += "?everywhere=true"
+	}
 	ctx.Async(func() {
-		_, err := request(http.MethodDelete, api.PathSession, csrf, nil, nil)
+		_, err := request(http.MethodDelete, path, csrf, nil, nil)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				t.err = errorText(err)
@@ -49,12 +53,14 @@ func (t *topBar) Render() app.UI {
 			link("call-app", "/call-app", "Call an app"),
 			link("doctor", "/doctor", "Doctor"),
 			link("workshop", "/workshop", "Workshop"),
-			link("lab", "/lab", "Fault lab"),
+			// Only a trainer may flip the lab's toggles (issue 16): others do not get the link.
+			app.If(t.ISession.HasRole(api.RoleTrainer), func() app.UI { return link("lab", "/lab", "Fault lab") }),
 		),
 		app.Div().Class("who").Body(
 			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),
 			app.Span().ID("who").Text(t.ISession.DisplayName+" ("+t.ISession.User+")"),
 			app.Button().ID("sign-out").Type("button").Class("ghost").Text("Sign out").OnClick(t.signOut),
+			app.Button().ID("sign-out-everywhere").Type("button").Class("ghost").Title("End every session of yours, on every device").Text("Everywhere").OnClick(t.signOut),
 		),
 	)
 }

@@ -41,6 +41,9 @@ var diagnoses = map[string]diagnosis{
 	api.CodeOriginNotAllowed: {"The workspace does not allow embedding from this origin",
 		"The token is fine, but the browser refused to show the dashboard frame: the workspace's embed page lists the origins that may frame it (CSP frame-ancestors), and this page's origin is not among them.",
 		"Add this origin to the workspace's approved embedding domains."},
+	api.CodeRoleRequired: {"Your user lacks the role this needs",
+		"The users file grants roles; this action changes what others share or uses an identity that is not yours.",
+		"Sign in as a user with the role, or ask for it in the users file."},
 	"unauthenticated": {"Your session has ended", "The session cookie is missing or expired.", "Sign in again."},
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
@@ -71,7 +72,7 @@ func TestM2MCallsAndEachFailureRow(t *testing.T) {
 	sp := m2m(t, em, spID, spSecret)
 
 	r := call(t, c, sp, em.AppURL("sales-api")+"/api/whoami")
-	if r.Status != 200 || !r.Diagnosis.OK || r.Source != apps.KindM2M || r.Claims == nil || r.Claims.Subject != spID {
+	if r.Status != 200 || !r.Diagnosis.OK || r.Source != api.SourceM2M || r.Claims == nil || r.Claims.Subject != spID {
 		t.Fatalf("whoami: %d %+v %s", r.Status, r.Diagnosis, r.Body)
 	}
 	if strings.Contains(r.Body, "eyJ") {
@@ -289,7 +290,7 @@ func TestProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != apps.KindProfile {
+	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != api.SourceProfile {
 		t.Fatalf("profile via the CLI: %d %+v", r.Status, r.Diagnosis)
 	}
 	p.Name = "other"
@@ -312,7 +313,7 @@ func TestAppToAppNeedsTheRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != apps.KindAppToApp {
+	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != api.SourceAppToApp {
 		t.Fatalf("app to app: %d %+v", r.Status, r.Diagnosis)
 	}
 	env["DATABRICKS_CLIENT_SECRET"] = "wrong"

@@ -23,6 +23,10 @@ type Caller struct {
 	// Domains are the host suffixes apps live under, e.g.
 	// ".databricksapps.com" or the emulator's ".localhost:8001".
 	Domains []string
+	// Origins are exact app origins besides Domains, e.g. a classroom's
+	// emulated apps served at http://192.168.1.20:8003 (one port per app,
+	// as a room has no DNS for app names); plain http is allowed for them.
+	Origins []string
 	// HTTP is the client; nil means one with a 30 s timeout that resolves
 	// *.localhost to the loopback address, as browsers do.
 	HTTP *http.Client
@@ -61,6 +65,11 @@ func (c *Caller) CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("%q is not an app URL such as https://<app-name>-<workspace-id>.<region>.databricksapps.com/api/...", raw)
+	}
+	for _, o := range c.Origins {
+		if strings.EqualFold(u.Scheme+"://"+u.Host, o) {
+			return u, nil
+		}
 	}
 	for _, d := range c.domains() {
 		host := u.Host

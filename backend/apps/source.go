@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -11,15 +12,8 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
-)
-
-// Kinds of token source.
-const (
-	KindU2M      = "u2m"
-	KindProfile  = "profile"
-	KindM2M      = "m2m"
-	KindAppToApp = "app-to-app"
 )
 
 // Source gets bearer tokens for calling an app.
@@ -36,7 +30,11 @@ type Source interface {
 // SourceError is a token source that cannot give a token, with the fix.
 type SourceError struct {
 	Kind, Message, Fix string
-	Err                error
+	// Input is true when the caller's own input is at fault (a scope that
+	// does not exist, a profile file or profile that is not there): a 400
+	// for the caller to fix, not a failure of embedlab or the workspace.
+	Input bool
+	Err   error
 }
 
 func (e *SourceError) Error() string {
@@ -63,17 +61,17 @@ type clientCredentials struct {
 // NewM2M is a service principal's client credentials
 // (DATABRICKS_HOST, DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET).
 func NewM2M(ctx context.Context, host, clientID, clientSecret string) (Source, error) {
-	return newClientCredentials(ctx, KindM2M, host, clientID, clientSecret)
+	return newClientCredentials(ctx, api.SourceM2M, host, clientID, clientSecret)
 }
 
 // NewAppToApp is the calling app's own service principal, from the
 // variables the Apps runtime sets.
 func NewAppToApp(ctx context.Context, getenv func(string) string) (Source, error) {
 	if getenv("DATABRICKS_APP_NAME") == "" {
-		return nil, &SourceError{Kind: KindAppToApp, Message: "not running inside a Databricks App (DATABRICKS_APP_NAME is not set)",
+		return nil, &SourceError{Kind: api.SourceAppToApp, Message: "not running inside a Databricks App (DATABRICKS_APP_NAME is not set)",
 			Fix: "deploy the calling program as an app, or use m2m with a service principal's credentials"}
 	}
-	return newClientCredentials(ctx, KindAppToApp, getenv("DATABRICKS_HOST"), getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
+	return newClientCredentials(ctx, api.SourceAppToApp, getenv("DATABRICKS_HOST"), getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
 }
 
 func newClientCredentials(ctx context.Context, kind, host, id, secret string) (Source, error) {
@@ -120,7 +118,8 @@ func tokenError(kind string, err error) error {
 		case "invalid_scope":
 			fix = "request only scopes the workspace knows"
 		}
-		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix}
+		// A scope the workspace does not know is the caller's pick.
+		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix, Input: re.ErrorCode == "invalid_scope"}
 	}
 	return &SourceError{Kind: kind, Message: "the token request failed", Fix: "check that the workspace URL is right and reachable", Err: err}
 }
@@ -143,6 +142,22 @@ func NormalizeHost(host string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
+// isLoopback reports whether plain http may carry tokens to h: this
+// machine, or (a classroom, EMBEDLAB_ROOM_HOST) a private network's
+// address or local name, where the trainer's emulator serves the room.
+// A real workspace is never there: Databricks serves https only.
 func isLoopback(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	for _, local := range []string{".local", ".lan", ".home.arpa", ".internal"} {
+		if strings.HasSuffix(h, local) {
+			return true
+		}
+	}
+	return false
 }

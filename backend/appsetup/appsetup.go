@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"embedlab/backend/apps"
 	"embedlab/backend/config"
@@ -63,6 +64,11 @@ func Setup(ctx context.Context, cfg *config.Config, em *Emulated, getenv config.
 			return nil, fmt.Errorf("the emulator's Apps proxy has no URL (%q)", em.AppsURL)
 		}
 		a.Caller.Domains = []string{".localhost:" + u.Port()}
+		for _, ap := range em.Apps() {
+			if au, err := url.Parse(ap.URL); err == nil && !strings.HasSuffix(au.Hostname(), ".localhost") {
+				a.Caller.Origins = append(a.Caller.Origins, au.Scheme+"://"+au.Host) // a classroom's port form
+			}
+		}
 		a.List = em.Apps
 		clientID = "embedlab"
 		for _, r := range redirects {

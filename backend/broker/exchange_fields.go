@@ -6,10 +6,10 @@ import (
 	"embedlab/shared/wire"
 )
 
-// exchangeForm chooses what step 3 sends beside the client credentials:
-// here every field of the tokeninfo answer, as the sample apps send it,
-// since this branch's emulator insists on its extra resource_legacy_acl_path.
-// Issue #15 changes the choice to the three fields of the official SDKs'
-// answer type (authorization_details, custom_claim, scope) in this function,
-// which is all that needs to change.
-func exchangeForm(info *wire.TokenInfo) url.Values { return info.ExchangeForm() }
+// exchangeForm chooses what step 3 sends: what the official SDKs send,
+// grant_type=client_credentials and exactly the three fields of their
+// tokeninfo answer type (authorization_details, custom_claim, scope), so the
+// broker behaves against a workspace as an SDK-built client does. Fields a
+// workspace may add beside those three are not passed on;
+// resource_legacy_acl_path travels inside its authorization_details entry.
+func exchangeForm(info *wire.TokenInfo) url.Values { return info.SDKExchangeForm() }

@@ -271,7 +271,7 @@ func (b *Broker) tokenInfo(ctx context.Context, sp string, req Request) (*wire.T
 func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result, api.TraceStep, error) {
 	params := exchangeForm(info)
 	step := api.TraceStep{Name: "3. Scoped token", Method: http.MethodPost, URL: b.cfg.InstanceURL + wire.PathToken,
-		Purpose: "client_credentials again with every tokeninfo field: a narrow token for this viewer only, the one the browser receives.",
+		Purpose: "client_credentials again with tokeninfo's authorization_details, custom_claim and scope: a narrow token for this viewer only, the one the browser receives.",
 		Request: "Authorization: Basic ****\n\n" + strings.ReplaceAll(params.Encode(), "&", "\n&")}
 	sent := b.cfg.Now()
 	a, _, dur, err := b.clientCredentials(ctx, 3, params)

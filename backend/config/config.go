@@ -75,8 +75,15 @@ type Config struct {
 	// workspace (EMBEDLAB_OAUTH_CLIENT_ID); the emulator has its own.
 	OAuthClientID string
 	// PublicURL is where browsers reach embedlab (EMBEDLAB_PUBLIC_URL),
-	// for the U2M callback; default http://localhost:PORT.
+	// for the U2M callback; default http://localhost:PORT, or
+	// http://ROOM_HOST:PORT in a room.
 	PublicURL string
+	// RoomHost is the host name or address participants' machines reach
+	// this one by (EMBEDLAB_ROOM_HOST), for a classroom: the app, the
+	// emulator, its Apps proxy and identity provider listen where that
+	// host is reachable and every URL they hand out names it. Empty for
+	// local use (loopback only, as always).
+	RoomHost string
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -110,6 +117,13 @@ func Load(getenv Getenv) (*Config, error) {
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" {
 			bad("EMBEDLAB_PUBLIC_URL=%q: must be an origin such as https://embedlab.example.com", c.PublicURL)
+		}
+	}
+	if h := getenv("EMBEDLAB_ROOM_HOST"); h != "" {
+		if err := checkRoomHost(h); err != nil {
+			bad("EMBEDLAB_ROOM_HOST=%q: %v", h, err)
+		} else {
+			c.roomDefaults(h)
 		}
 	}
 	if a := getenv("EMBEDLAB_EMULATOR_ADDR"); a != "" {
@@ -246,6 +260,9 @@ func (c *Config) String() string {
 		fmt.Fprintf(&b, " workspace=emulator(%s, state %s)", c.EmulatorAddr, state)
 	} else {
 		fmt.Fprintf(&b, " instance=%s workspace_id=%s", c.InstanceURL, c.WorkspaceID)
+	}
+	if c.RoomHost != "" {
+		fmt.Fprintf(&b, " room=%s public_url=%s", c.RoomHost, c.PublicURL)
 	}
 	// Not even the ends of the secret are printed: saying it is set is enough.
 	secret := "<not set>"

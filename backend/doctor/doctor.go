@@ -126,7 +126,7 @@ func (d *Doctor) Run(ctx context.Context, o Options) *api.DoctorReport {
 	}
 	for _, check := range []func(context.Context) api.DoctorCheck{
 		r.checkWorkspace, r.checkClock, r.checkSecret, r.checkTokenInfo, r.checkScopedToken,
-		r.checkOrigin, r.checkViewers, r.checkDatasets, r.checkCredentials,
+		r.checkOrigin, r.checkViewers, r.checkAIBIClient, r.checkDatasets, r.checkCredentials,
 	} {
 		r.rep.Checks = append(r.rep.Checks, check(ctx))
 	}
@@ -278,6 +278,7 @@ var titles = map[string]string{
 	api.CheckScopedToken: "Scoped token for a viewer",
 	api.CheckOrigin:      "App origin allowed to embed",
 	api.CheckViewers:     "Viewer ids unique, not personal data",
+	api.CheckAIBIClient:  "Tokens readable by @databricks/aibi-client",
 	api.CheckDatasets:    "Every dataset filters on __aibi_external_value",
 	api.CheckCredentials: "Embed credentials",
 	api.CheckIsolation:   "Isolation: no viewer sees another's rows",

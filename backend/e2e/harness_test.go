@@ -4,9 +4,11 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -65,12 +67,16 @@ type stack struct {
 
 type options struct {
 	margin time.Duration
+	// room serves the emulator and the app on this address instead of
+	// 127.0.0.1, as a classroom does (EMBEDLAB_ROOM_HOST; room_test.go).
+	room string
 }
 
 func newStack(t *testing.T, o options) *stack {
 	t.Helper()
 	emLog, appLog := &syncBuf{}, &syncBuf{}
-	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(emLog, nil))}, "127.0.0.1:0")
+	host := cmp.Or(o.room, "127.0.0.1")
+	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(emLog, nil)), PublicHost: o.room}, host+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +94,14 @@ func newStack(t *testing.T, o options) *stack {
 		t.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(nil)
+	if o.room != "" {
+		ln, err := net.Listen("tcp", host+":0")
+		if err != nil {
+			t.Skipf("no %s loopback alias here: %v", host, err)
+		}
+		ts.Listener.Close()
+		ts.Listener = ln
+	}
 	ts.Start()
 	t.Cleanup(ts.Close)
 	// The workspace lets this test's origin frame its dashboards.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -176,27 +177,32 @@ func (s *stack) exercise(t *testing.T, id, button, state string) string {
 
 func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s := newLabStack(t)
-	_, sp, secret, _ := s.em.Embedding()
-	dash, _, _, _ := s.em.Embedding()
+	dash, embedder, _, _ := s.em.Embedding()
 	term := terminal{t: t, instance: s.em.URL()}
 	s.login(t, "ada", "ada-demo-pass")
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/workshop")
 	s.wait(t, "the exercises", `document.querySelectorAll('#workshop .exercise').length >= 6`, 20*time.Second)
-	if got := s.eval(t, `document.querySelector('#ex-sp-token').innerText`); !strings.Contains(got, "curl -s -u") || !strings.Contains(got, s.em.URL()+"/oidc/v1/token") && !strings.Contains(got, "I="+s.em.URL()) {
+	got := s.eval(t, `document.querySelector('#ex-sp-token').innerText`)
+	if !strings.Contains(got, "curl -s -u") || !strings.Contains(got, s.em.URL()+"/oidc/v1/token") && !strings.Contains(got, "I="+s.em.URL()) {
 		t.Fatalf("the commands are not templated with the emulator's URL:\n%s", got)
+	}
+	// ada's own service principal, as her exercise shows it: not the app's.
+	sp, secret := regexp.MustCompile(`SP=(\S+)`).FindStringSubmatch(got), regexp.MustCompile(`SECRET=(\S+)`).FindStringSubmatch(got)
+	if sp == nil || secret == nil || sp[1] == embedder {
+		t.Fatalf("the exercise does not show ada's own service principal:\n%s", got)
 	}
 
 	// 1. The service principal token: a wrong secret stays red with a hint.
 	s.exercise(t, "sp-token", "start", api.ExerciseStarted)
 	tokenForm := url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}
-	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp, "not-the-secret-at-all", ""); st != 401 {
+	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp[1], "not-the-secret-at-all", ""); st != 401 {
 		t.Fatalf("wrong secret: %d", st)
 	}
 	if got := s.exercise(t, "sp-token", "check", api.ExerciseFailed); !strings.Contains(got, "401 invalid_client") {
 		t.Fatalf("red without the 401 hint:\n%s", got)
 	}
-	st, body := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp, secret, "")
+	st, body := term.do(http.MethodPost, "/oidc/v1/token", tokenForm, sp[1], secret[1], "")
 	if st != 200 {
 		t.Fatalf("token: %d %s", st, body)
 	}
@@ -220,24 +226,25 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	}
 	s.exercise(t, "tokeninfo-new-viewer", "check", api.ExercisePassed)
 
-	// 3. The scoped exchange: a field left out stays red; all of them pass.
+	// 3. The scoped exchange: a field left out stays red; the three fields
+	// the official SDKs send (and nothing else) pass.
 	s.exercise(t, "scoped-token", "start", api.ExerciseStarted)
 	st, infoBody = term.do(http.MethodGet, info+"external_viewer_id=partner-ada&external_value=APAC", nil, "", "", at)
 	if st != 200 {
 		t.Fatal(infoBody)
 	}
 	ex := url.Values{"grant_type": {"client_credentials"}}
-	for _, k := range []string{"authorization_details", "custom_claim", "scope"} {
+	for _, k := range []string{"authorization_details", "scope"} {
 		ex.Set(k, jsonField(t, infoBody, k))
 	}
-	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 400 {
-		t.Fatalf("exchange without resource_legacy_acl_path: %d", st)
+	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", ex, sp[1], secret[1], ""); st != 400 {
+		t.Fatalf("exchange without custom_claim: %d", st)
 	}
-	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "resource_legacy_acl_path") {
+	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "authorization_details, custom_claim and scope") {
 		t.Fatalf("red without a useful hint:\n%s", got)
 	}
-	ex.Set("resource_legacy_acl_path", jsonField(t, infoBody, "resource_legacy_acl_path"))
-	if st, b := term.do(http.MethodPost, "/oidc/v1/token", ex, sp, secret, ""); st != 200 {
+	ex.Set("custom_claim", jsonField(t, infoBody, "custom_claim"))
+	if st, b := term.do(http.MethodPost, "/oidc/v1/token", ex, sp[1], secret[1], ""); st != 200 {
 		t.Fatalf("exchange: %d %s", st, b)
 	}
 	s.exercise(t, "scoped-token", "check", api.ExercisePassed)

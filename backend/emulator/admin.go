@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -72,6 +73,7 @@ func (e *Emulator) RotateKeys() (string, error) {
 func (e *Emulator) ResetFaults() {
 	e.faults.clear()
 	e.clock.setSkew(0)
+	e.statements.setLatency(0)
 	e.mu.RLock()
 	life, lim := e.state.TokenLifetimeSeconds, e.state.RateLimitPerSecond
 	e.mu.RUnlock()
@@ -218,6 +220,9 @@ func (e *Emulator) handleRequestLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries, next := e.requests.since(since, limit)
+	if o := r.URL.Query().Get("owner"); o != "" {
+		entries = slices.DeleteFunc(entries, func(x RequestEntry) bool { return x.Owner != o })
+	}
 	writeJSON(w, http.StatusOK, logPage[RequestEntry]{Entries: entries, Next: next})
 }
 
@@ -227,6 +232,9 @@ func (e *Emulator) handleAuditLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries, next := e.audit.since(since, limit)
+	if o := r.URL.Query().Get("owner"); o != "" { // one participant's own lines
+		entries = slices.DeleteFunc(entries, func(x AuditEntry) bool { return x.Owner != o })
+	}
 	writeJSON(w, http.StatusOK, logPage[AuditEntry]{Entries: entries, Next: next})
 }
 

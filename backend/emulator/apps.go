@@ -71,6 +71,9 @@ func (e *Emulator) SetAppsURL(u string) {
 // http://sales-api-1234567890123456.localhost:8001; "" before the proxy
 // has a URL.
 func (e *Emulator) AppURL(name string) string {
+	if u := e.appPort.url(name); u != "" {
+		return u // a classroom's port form (room.go)
+	}
 	base := e.AppsURL()
 	u, err := url.Parse(base)
 	if base == "" || err != nil {
@@ -185,6 +188,9 @@ func (e *Emulator) serveApps(w http.ResponseWriter, r *http.Request) {
 	defer e.auditAppCall(r, sw, call)
 
 	name, ws, ok := wire.ParseAppHost(host)
+	if n, byPort := r.Context().Value(appPortKey{}).(string); byPort {
+		name, ws, ok = n, e.WorkspaceID(), true // a classroom's port-form app URL (room.go)
+	}
 	if !ok || ws != e.WorkspaceID() {
 		e.appsError(sw, r, http.StatusNotFound, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, nil,
 			fmt.Sprintf("No app is served at %s: app URLs of workspace %s look like %s", r.Host, e.WorkspaceID(), e.AppURL("<app-name>")))

@@ -62,8 +62,13 @@ func (e *Emulator) Snapshot() *State {
 	return e.state.clone()
 }
 
-// Restore puts a snapshot back as the workspace's state.
+// Restore puts a snapshot back as the workspace's state. Workshop
+// participants' identities stay (participants.go): they are added to the
+// snapshot in the same update, so no call of theirs sees them missing.
 func (e *Emulator) Restore(s *State) error {
 	c := s.clone()
-	return e.Update(func(st *State) { *st = *c })
+	return e.Update(func(st *State) {
+		*st = *c
+		e.applyParticipants(st)
+	})
 }

@@ -17,15 +17,18 @@ type RequestEntry struct {
 	Time   time.Time `json:"time"`
 	Method string    `json:"method"`
 	// App names the app of a request to the Apps proxy.
-	App           string  `json:"app,omitempty"`
-	Path          string  `json:"path"`
-	Query         string  `json:"query,omitempty"`
-	Status        int     `json:"status"`
-	DurationMS    float64 `json:"duration_ms"`
-	Principal     string  `json:"principal,omitempty"`
-	Authorization string  `json:"authorization,omitempty"`
-	Error         string  `json:"error,omitempty"`
-	Fault         bool    `json:"fault,omitempty"`
+	App        string  `json:"app,omitempty"`
+	Path       string  `json:"path"`
+	Query      string  `json:"query,omitempty"`
+	Status     int     `json:"status"`
+	DurationMS float64 `json:"duration_ms"`
+	Principal  string  `json:"principal,omitempty"`
+	// Owner is the workshop participant whose identity made the request
+	// (participants.go); empty for the workspace's own principals.
+	Owner         string `json:"owner,omitempty"`
+	Authorization string `json:"authorization,omitempty"`
+	Error         string `json:"error,omitempty"`
+	Fault         bool   `json:"fault,omitempty"`
 }
 
 // AuditEntry records one scoped token issued for an external viewer, a
@@ -42,7 +45,10 @@ type AuditEntry struct {
 	TokenID          string    `json:"jti,omitempty"`
 	// Principal is the user id or service principal of a user or app action.
 	Principal string `json:"principal,omitempty"`
-	Scope     string `json:"scope,omitempty"`
+	// Owner is the workshop participant whose identity it was
+	// (participants.go); empty for the workspace's own principals.
+	Owner string `json:"owner,omitempty"`
+	Scope string `json:"scope,omitempty"`
 	// App, Path, Status and RequestID describe a call to an app.
 	App       string `json:"app,omitempty"`
 	Path      string `json:"path,omitempty"`
@@ -53,6 +59,8 @@ type AuditEntry struct {
 // ring is a bounded, append-only log with sequence numbers, so readers can
 // poll for what is new with ?since=.
 type ring[T any] struct {
+	// stamp, when set, completes each entry as it is added (the owner).
+	stamp   func(*T)
 	mu      sync.Mutex
 	max     int
 	next    int64
@@ -67,7 +75,11 @@ func (r *ring[T]) add(f func(seq int64) T) {
 	defer r.mu.Unlock()
 	seq := r.next
 	r.next++
-	r.entries = append(r.entries, f(seq))
+	v := f(seq)
+	if r.stamp != nil {
+		r.stamp(&v)
+	}
+	r.entries = append(r.entries, v)
 	r.seqs = append(r.seqs, seq)
 	if len(r.entries) > r.max {
 		drop := len(r.entries) - r.max
@@ -96,6 +108,7 @@ func (r *ring[T]) since(after int64, limit int) ([]T, int64) {
 type note struct {
 	app       string
 	principal string
+	claimed   string // the client id a refused client authentication named
 	errCode   string
 	fault     bool
 }
@@ -148,7 +161,7 @@ func (e *Emulator) logRequests(next http.Handler) http.Handler {
 				Seq: seq, Time: start.UTC(), Method: r.Method, App: n.app, Path: r.URL.Path,
 				Query:  redact.Text(redactCodes(r.URL.RawQuery)),
 				Status: status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
-				Principal: n.principal, Authorization: redact.Authorization(r.Header.Get("Authorization")),
+				Principal: n.principal, Owner: e.owner(n.principal, n.claimed), Authorization: redact.Authorization(r.Header.Get("Authorization")),
 				Error: n.errCode, Fault: n.fault,
 			}
 		})

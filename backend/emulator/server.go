@@ -55,6 +55,12 @@ type Options struct {
 	// workspace's host two ports up (127.0.0.1:8000 → 127.0.0.1:8002), or
 	// any free port when that one is taken or the workspace's port is 0.
 	IdPAddr string
+	// PublicHost, for a classroom, is the host name or address other
+	// machines reach this one by: the workspace's, the Apps proxy's and
+	// the identity provider's URLs name it (with the ports Start listened
+	// on), and each app gets its own port as well, so app URLs need no
+	// DNS (room.go). Empty: URLs from the listen addresses, as before.
+	PublicHost string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
@@ -81,12 +87,17 @@ type Emulator struct {
 	appsHandler  http.Handler
 	sampleDB     *sql.DB // the sample data, shared by dashboards and apps
 	u2m          u2mStore
-	idp          *idp        // the external identity provider (idp.go)
-	fed          issuerKeys  // identity providers' keys (federation.go)
-	lab          labSwitches // the fault lab's switches (lab.go)
+	idp          *idp           // the external identity provider (idp.go)
+	fed          issuerKeys     // identity providers' keys (federation.go)
+	lab          labSwitches    // the fault lab's switches (lab.go)
+	statements   statementStore // the SQL Statement Execution API (statements.go)
+	owners       sync.Map       // principal → workshop participant (participants.go)
+	partMu       sync.Mutex     // guards participants; taken after mu, never before
+	participants map[string]participantGrant
 
 	srv     *http.Server
 	appsSrv *http.Server
+	appPort appPorts // a classroom's port-form app URLs (room.go)
 }
 
 // New builds an emulator; it does not listen yet.
@@ -109,12 +120,14 @@ func New(opts Options) (*Emulator, error) {
 		keys:         keys,
 		limiter:      rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
 		embedLimiter: rate.NewLimiter(limitOf(st.RateLimitPerSecond), burstOf(st.RateLimitPerSecond)),
-		requests:     newRing[RequestEntry](2000),
+		requests:     newRing[RequestEntry](20000), // a room of 30 participants' exercises
 		audit:        newRing[AuditEntry](20000),
+		participants: map[string]participantGrant{},
 	}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
+	e.audit.stamp = func(a *AuditEntry) { a.Owner = e.owner(a.Principal, a.ClientID) }
 	e.lifetime.Store(int64(st.TokenLifetimeSeconds))
 	if err := e.loadDashboards(opts.DashboardFile); err != nil {
 		e.close()
@@ -160,7 +173,8 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathEmbedPage+"{id}/pages/{page}", e.handleEmbedPage)
 	mux.HandleFunc("GET "+pathEmbedStatic+"{file}", e.handleEmbedStatic)
 	mux.HandleFunc("GET "+pathEmbedAPI+"{id}/render", e.handleEmbedRender)
-	e.lakeviewRoutes(mux) // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.lakeviewRoutes(mux)  // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.statementRoutes(mux) // SQL statements and warehouses, statement latency switch (statements.go)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
 	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
@@ -226,10 +240,21 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.close()
 		return nil, err
 	}
+	if opts.PublicHost != "" {
+		if err := e.servePublic(opts.PublicHost, ln, appsLn, idpLn); err != nil {
+			ln.Close()
+			appsLn.Close()
+			idpLn.Close()
+			e.close()
+			return nil, err
+		}
+	}
 	if e.URL() == "" {
 		e.SetURL("http://" + ln.Addr().String())
 	}
-	e.SetIdPURL("http://" + idpLn.Addr().String())
+	if e.IdPURL() == "" {
+		e.SetIdPURL("http://" + idpLn.Addr().String())
+	}
 	if e.AppsURL() == "" {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
@@ -261,7 +286,7 @@ func (e *Emulator) server(h http.Handler, ln net.Listener, name string) *http.Se
 func (e *Emulator) Shutdown(ctx context.Context) error {
 	defer e.close()
 	var errs []error
-	for _, srv := range []*http.Server{e.srv, e.appsSrv, e.idp.srv} {
+	for _, srv := range append([]*http.Server{e.srv, e.appsSrv, e.idp.srv}, e.appPort.servers()...) {
 		if srv != nil {
 			errs = append(errs, srv.Shutdown(ctx))
 		}

@@ -15,6 +15,7 @@ import (
 
 	"embedlab/backend/emulator"
 	"embedlab/shared/api"
+	"embedlab/shared/wire"
 )
 
 // Toggle ids.
@@ -28,6 +29,11 @@ const (
 	DropScope     = "drop-scope"
 	BlockOrigin   = "block-origin"
 )
+
+// ShortTokenLifetime is the short-lifetime toggle's token lifetime: a
+// little over the official client's refresh lead, the shortest lifetime it
+// survives with a minute to spare (see wire.EmbedClientRefreshLead).
+const ShortTokenLifetime = wire.EmbedClientRefreshLead + time.Minute
 
 // Lab drives the fault lab over one emulator.
 type Lab struct {
@@ -50,9 +56,12 @@ func New(em *emulator.Emulator, clientID, dashboardID string, forget func()) *La
 
 // definitions are the toggles, in the order the page lists them.
 var definitions = []api.LabToggle{
-	{ID: ShortLifetime, Title: "Tokens live 2 minutes",
-		Action:    "New tokens get a 2-minute lifetime instead of an hour.",
-		Effect:    "Open the dashboard: the token inspector counts down from 2:00, and before it runs out the page asks for a new token (the refresh margin is capped at half the lifetime) and lists a refresh under frame events; the frame keeps its rows.",
+	{ID: ShortLifetime, Title: "Tokens live 6 minutes",
+		Action: "New tokens get a 6-minute lifetime instead of an hour: 1 minute more than the 5 minutes before exp at which " +
+			"the official browser client (@databricks/aibi-client) asks for a new token, so it refreshes once a minute instead of failing. " +
+			"Any lifetime of 5 minutes or less breaks that client: it asks again at once, in a loop, or, before the frame has loaded, " +
+			"stops with \"The iframe has not been fully initialized, but the token is about to expire\".",
+		Effect:    "Open the dashboard: the token inspector counts down from 6:00, and before it runs out the page asks for a new token (embedlab's frame renews at half the lifetime, 3:00, when that is sooner than its margin) and lists a refresh under frame events; the frame keeps its rows.",
 		Diagnosis: "Nothing fails: this is what a working refresh looks like. Watch exp in the inspector and the exchange timeline's fresh exchange.",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: ClockSkew, Title: "Workspace clock 2 hours behind",
@@ -158,7 +167,7 @@ func (l *Lab) applyLocked() error {
 	}
 	on := l.on
 	if on[ShortLifetime] {
-		if err := l.em.SetTokenLifetime(2 * time.Minute); err != nil {
+		if err := l.em.SetTokenLifetime(ShortTokenLifetime); err != nil {
 			return err
 		}
 	}

@@ -19,7 +19,8 @@ func (s Source) Entries(log string, after int64) []workshop.Entry {
 	case workshop.LogRequest:
 		for _, r := range s.Em.Requests(after) {
 			f := map[string]string{"method": r.Method, "path": r.Path, "query": r.Query, "status": strconv.Itoa(r.Status),
-				"principal": r.Principal, "error": r.Error, "app": r.App, "fault": strconv.FormatBool(r.Fault)}
+				"principal": r.Principal, "error": r.Error, "app": r.App, "fault": strconv.FormatBool(r.Fault),
+				"owner": r.Owner}
 			if q, err := url.ParseQuery(r.Query); err == nil {
 				for k, v := range q {
 					f["query."+k] = v[0]
@@ -30,7 +31,8 @@ func (s Source) Entries(log string, after int64) []workshop.Entry {
 	case workshop.LogAudit:
 		for _, a := range s.Em.Audit(after) {
 			f := map[string]string{"action": a.Action, "external_viewer_id": a.ExternalViewerID, "dashboard_id": a.DashboardID,
-				"client_id": a.ClientID, "principal": a.Principal, "scope": a.Scope, "app": a.App, "path": a.Path}
+				"client_id": a.ClientID, "principal": a.Principal, "scope": a.Scope, "app": a.App, "path": a.Path,
+				"owner": a.Owner}
 			if a.Status != 0 {
 				f["status"] = strconv.Itoa(a.Status)
 			}

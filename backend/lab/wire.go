@@ -16,8 +16,7 @@ type Options struct {
 	// ExercisesDir adds a trainer's own exercise files.
 	ExercisesDir string
 	// AppURL is embedlab's own URL, for the exercises' texts.
-	AppURL   string
-	Trainers []string
+	AppURL string
 }
 
 // Wire builds the fault lab (take its snapshot of the workspace now) and
@@ -46,7 +45,40 @@ func Wire(em *emulator.Emulator, o Options, forget func()) (*Lab, *workshop.Serv
 	for _, a := range em.Apps() {
 		v.Apps[a.Name] = a.URL
 	}
-	ws := workshop.New(workshop.Options{Exercises: xs, Store: st, Source: Source{Em: em}, Vars: v, Trainers: o.Trainers,
-		ResetWorkspace: l.Reset})
+	ws := workshop.New(workshop.Options{Exercises: xs, Store: st, Source: Source{Em: em}, Vars: v,
+		ResetWorkspace: l.Reset, Identities: identities{em: em, likeSP: o.ClientID, likeUser: firstUser(em)}})
+	if err := ws.RestoreIdentities(); err != nil { // the participants of an earlier run
+		return nil, nil, nil, err
+	}
 	return l, ws, st, nil
+}
+
+// identities registers workshop participants' identities with the
+// emulator, with the grants of the embedding service principal and of the
+// workspace's first demo user.
+type identities struct {
+	em               *emulator.Emulator
+	likeSP, likeUser string
+}
+
+func (i identities) participant(id workshop.Identity) emulator.Participant {
+	return emulator.Participant{Name: id.User, ClientID: id.ClientID, Secret: id.Secret,
+		UserID: id.UserID, UserName: id.UserName, Password: id.Password}
+}
+
+func (i identities) Add(id workshop.Identity) error {
+	return i.em.AddParticipant(i.participant(id), i.likeSP, i.likeUser)
+}
+
+func (i identities) Remove(id workshop.Identity) error {
+	return i.em.RemoveParticipant(i.participant(id))
+}
+
+// firstUser is the user_name of the workspace's first user (ada@example.com
+// in the bundled state), whose grants participants' users get.
+func firstUser(em *emulator.Emulator) string {
+	if us := em.Users(); len(us) > 0 {
+		return us[0]
+	}
+	return ""
 }

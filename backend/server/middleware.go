@@ -69,7 +69,10 @@ const ctxUser = "embedlab.user"
 // secureHeaders sets the page's security headers. The CSP lets the Wasm run
 // ('wasm-unsafe-eval'), and frames only from the workspace's origin, where
 // the dashboard lives.
-func secureHeaders(instanceURL string) echo.MiddlewareFunc {
+//
+// Over HTTPS (secure) it adds HSTS, so a browser that has been here once
+// never again tries the http:// address, where the cookie could be seen.
+func secureHeaders(instanceURL string, secure bool) echo.MiddlewareFunc {
 	frameSrc := "'none'"
 	if u, err := url.Parse(instanceURL); err == nil && u.Host != "" {
 		frameSrc = u.Scheme + "://" + u.Host
@@ -96,6 +99,9 @@ func secureHeaders(instanceURL string) echo.MiddlewareFunc {
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if secure {
+				h.Set("Strict-Transport-Security", "max-age=31536000")
+			}
 			return next(c)
 		}
 	}

@@ -31,27 +31,30 @@ type Workshop interface {
 	Overview(ctx context.Context, user string) (api.Workshop, error)
 	Start(ctx context.Context, user, id string) (api.Exercise, error)
 	Check(ctx context.Context, user, id string) (api.Exercise, error)
-	Reset(ctx context.Context, user string, progress bool) error
-	IsTrainer(user string) bool
+	Reset(ctx context.Context, user string, workspace, progress bool) error
 	Trainer(ctx context.Context) (api.Trainer, error)
 	Requests(since int64) api.RequestLog
 }
 
 // labRoutes registers the fault lab and the workshop; every route needs a
 // session, and the state-changing ones the CSRF header (the auth group).
+// What changes the workspace everyone shares (the fault lab's toggles and
+// reset, the workshop's workspace reset) and the trainer view need the
+// trainer role; reading the toggles and doing the exercises do not.
 func (s *Server) labRoutes(auth *echo.Group) {
+	trainer := requireRole(api.RoleTrainer)
 	if s.lab != nil {
 		auth.GET(strings.TrimPrefix(api.PathLab, "/api"), s.labToggles)
-		auth.POST(strings.TrimPrefix(api.PathLabToggle, "/api"), s.labToggle)
-		auth.POST(strings.TrimPrefix(api.PathLabReset, "/api"), s.labReset)
+		auth.POST(strings.TrimPrefix(api.PathLabToggle, "/api"), s.labToggle, trainer("the fault lab's toggles"))
+		auth.POST(strings.TrimPrefix(api.PathLabReset, "/api"), s.labReset, trainer("resetting the fault lab"))
 	}
 	if s.workshop != nil {
 		auth.GET(strings.TrimPrefix(api.PathWorkshop, "/api"), s.workshopOverview)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopStart, "/api"), s.workshopStart)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopCheck, "/api"), s.workshopCheck)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopReset, "/api"), s.workshopReset)
-		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer)
-		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests)
+		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer, trainer("the trainer view"))
+		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests, trainer("the trainer view"))
 	}
 }
 
@@ -75,6 +78,8 @@ func (s *Server) labReset(c echo.Context) error {
 	if err := s.lab.Reset(); err != nil {
 		return err
 	}
+	sess, _ := session.FromContext(c)
+	s.log.Info("fault lab reset", "user", sess.User)
 	return c.JSON(http.StatusOK, s.lab.Toggles())
 }
 
@@ -84,6 +89,7 @@ func (s *Server) workshopOverview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	out.Trainer = sess.HasRole(api.RoleTrainer)
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -123,33 +129,25 @@ func (s *Server) workshopCheck(c echo.Context) error {
 
 func (s *Server) workshopReset(c echo.Context) error {
 	var in api.WorkshopReset
-	if err := c.Bind(&in); err != nil {
-		return fail(http.StatusBadRequest, "bad_request", "send {\"progress\": true|false}")
+	if err := c.Bind(&in); err != nil || !in.Workspace && !in.Progress {
+		return fail(http.StatusBadRequest, "bad_request", "send {\"workspace\": true|false, \"progress\": true|false}, at least one true")
 	}
 	sess, _ := session.FromContext(c)
-	if err := s.workshop.Reset(c.Request().Context(), sess.User, in.Progress); err != nil {
+	if in.Workspace {
+		if err := roleProblem(sess, api.RoleTrainer, "resetting the workspace everyone shares"); err != nil {
+			return err
+		}
+	}
+	if err := s.workshop.Reset(c.Request().Context(), sess.User, in.Workspace, in.Progress); err != nil {
 		return err
 	}
-	out, err := s.workshop.Overview(c.Request().Context(), sess.User)
-	if err != nil {
-		return err
+	if in.Workspace {
+		s.log.Info("workshop reset", "user", sess.User, "workspace", in.Workspace, "progress", in.Progress)
 	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) requireTrainer(c echo.Context) error {
-	sess, _ := session.FromContext(c)
-	if !s.workshop.IsTrainer(sess.User) {
-		return &problem{status: http.StatusForbidden, code: "forbidden", message: sess.User + " is not a trainer",
-			fix: "sign in as a trainer (the demo user admin)"}
-	}
-	return nil
+	return s.workshopOverview(c)
 }
 
 func (s *Server) trainer(c echo.Context) error {
-	if err := s.requireTrainer(c); err != nil {
-		return err
-	}
 	out, err := s.workshop.Trainer(c.Request().Context())
 	if err != nil {
 		return err
@@ -158,9 +156,6 @@ func (s *Server) trainer(c echo.Context) error {
 }
 
 func (s *Server) trainerRequests(c echo.Context) error {
-	if err := s.requireTrainer(c); err != nil {
-		return err
-	}
 	since, err := strconv.ParseInt(c.QueryParam("since"), 10, 64)
 	if c.QueryParam("since") == "" {
 		since, err = 0, nil

@@ -26,6 +26,10 @@ import (
 
 // Settings are what the server needs to know about the workspace.
 type Settings struct {
+	// Secure is true when browsers reach embedlab over HTTPS (an https
+	// public URL, or inside a Databricks App): pages then send HSTS. The
+	// session cookie's Secure flag is the session.Manager's, set alike.
+	Secure      bool
 	InstanceURL string
 	WorkspaceID string
 	DashboardID string
@@ -102,7 +106,7 @@ func New(d Deps) *Server {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.logRequests())
 	e.Use(s.recoverPanics())
-	e.Use(secureHeaders(d.Settings.InstanceURL))
+	e.Use(secureHeaders(d.Settings.InstanceURL, d.Settings.Secure))
 
 	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
 	a.GET("/health", s.health)
@@ -117,6 +121,11 @@ func New(d Deps) *Server {
 	auth.GET("/embed-token", s.embedToken)
 	if s.apps != nil {
 		s.appsRoutes(a, auth)
+		if s.apps.U2M != nil {
+			// Signing out everywhere also drops the workspace token embedlab
+			// holds for the user, so nothing of theirs outlives it.
+			s.sessions.OnSignOutEverywhere(s.apps.U2M.SignOut)
+		}
 	}
 	auth.GET(strings.TrimPrefix(api.PathEmbedCheck, "/api"), s.embedCheck)
 	s.labRoutes(auth)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -50,6 +52,10 @@ type fixtureOptions struct {
 	rate    float64      // the broker's upstream rate; default 1000/s
 	// brokerConfig, when set, changes the broker's configuration last.
 	brokerConfig func(*broker.Config)
+	// lab wires the fault lab and the workshop to the emulator.
+	lab bool
+	// settings, when set, changes the server's settings last.
+	settings func(*server.Settings)
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -82,10 +88,22 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	srv := server.New(server.Deps{
+	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
-	})
+	}
+	if o.lab {
+		l, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, brk.Forget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		deps.Lab, deps.Workshop = l, ws
+	}
+	if o.settings != nil {
+		o.settings(&deps.Settings)
+	}
+	srv := server.New(deps)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	f := &fixture{em: em, url: ts.URL, log: logs, seen: &syncBuf{}, secret: secret}

@@ -21,8 +21,8 @@ const (
 // Fields each log's entries have. A request's query parameters are the
 // fields "query.<name>".
 var logFields = map[string][]string{
-	LogRequest: {"method", "path", "query", "status", "principal", "error", "app", "fault"},
-	LogAudit:   {"action", "external_viewer_id", "dashboard_id", "client_id", "principal", "scope", "app", "path", "status"},
+	LogRequest: {"method", "path", "query", "status", "principal", "error", "app", "fault", "owner"},
+	LogAudit:   {"action", "external_viewer_id", "dashboard_id", "client_id", "principal", "scope", "app", "path", "status", "owner"},
 }
 
 // Entry is one log line as the matcher sees it: named string fields.

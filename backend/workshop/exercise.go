@@ -30,6 +30,14 @@ type Exercise struct {
 	Checkpoint Checkpoint `json:"checkpoint"`
 	// Order sorts the list (then the id); 0 goes last.
 	Order int `json:"order,omitempty"`
+	// Whose log lines the checkpoint counts when participants have their
+	// own identities: "" (their own only) or WhoseAny, for an exercise done
+	// through embedlab's shared service principal, whose conditions then
+	// name something only this participant uses (e.g. partner-{{.User}}).
+	Whose string `json:"whose,omitempty"`
+	// Requires names what the commands need beyond a browser (requires.go):
+	// curl, jq, go, repo, base64. The page lists it and checks it first.
+	Requires []string `json:"requires,omitempty"`
 
 	file string
 }
@@ -49,15 +57,25 @@ type Vars struct {
 	AppsURL     string // the Apps proxy's base URL
 	WorkspaceID string
 	DashboardID string
-	ClientID    string // the embedding service principal's application id
-	NoAccessID  string // a service principal without CAN USE on sales-api
-	AppURL      string // embedlab's own URL
-	User        string // the signed-in participant
+	ClientID    string // the participant's service principal (else the embedding one's) application id
+	// Secret is the participant's own service principal's secret (a demo
+	// value of the emulated workspace, shown to that participant only);
+	// empty without participants.
+	Secret string
+	// WorkspaceUser and WorkspacePassword are the participant's own
+	// workspace user, for U2M; empty without participants.
+	WorkspaceUser, WorkspacePassword string
+	NoAccessID                       string // a service principal without CAN USE on sales-api
+	AppURL                           string // embedlab's own URL
+	User                             string // the signed-in participant
 	// StateFile is where the service principals' (public demo) secrets are.
 	StateFile string
 	// Apps maps an app's name to its URL.
 	Apps map[string]string
 }
+
+// WhoseAny counts every participant's log lines for a checkpoint.
+const WhoseAny = "any"
 
 var exerciseID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
@@ -95,6 +113,10 @@ func Parse(name string, b []byte) (*Exercise, error) {
 	if strings.TrimSpace(x.Goal) == "" {
 		bad("goal", "is required: say what the participant should achieve")
 	}
+	if x.Whose != "" && x.Whose != WhoseAny {
+		bad("whose", "%q must be %q or left out (the participant's own calls only)", x.Whose, WhoseAny)
+	}
+	validateRequires(bad, x.Requires)
 	if len(x.Commands) == 0 {
 		bad("commands", "at least one command is required")
 	}
@@ -142,13 +164,13 @@ func describeJSONError(b []byte, err error) string {
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return fmt.Sprintf("unknown field %s (fields: id, title, goal, hints, commands, checkpoint, order)", f)
+		return fmt.Sprintf("unknown field %s (fields: id, title, goal, hints, commands, checkpoint, order, whose, requires)", f)
 	}
 	return msg
 }
 
 var sampleVars = Vars{Instance: "http://127.0.0.1:8000", AppsURL: "http://localhost:8001", WorkspaceID: "1",
-	DashboardID: "d", ClientID: "c", NoAccessID: "n", AppURL: "http://localhost:3000", User: "ada", StateFile: "workspace.json",
+	DashboardID: "d", ClientID: "c", Secret: "s", WorkspaceUser: "u@example.com", WorkspacePassword: "p", NoAccessID: "n", AppURL: "http://localhost:3000", User: "ada", StateFile: "workspace.json",
 	Apps: map[string]string{}}
 
 // render fills in a text's template fields.
@@ -169,7 +191,7 @@ func render(text string, v Vars) (string, error) {
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
-		return "", fmt.Errorf("template: %s (fields: .Instance .AppsURL .WorkspaceID .DashboardID .ClientID .NoAccessID .AppURL .User .StateFile, and {{app \"name\"}})",
+		return "", fmt.Errorf("template: %s (fields: .Instance .AppsURL .WorkspaceID .DashboardID .ClientID .Secret .WorkspaceUser .WorkspacePassword .NoAccessID .AppURL .User .StateFile, and {{app \"name\"}})",
 			strings.TrimPrefix(err.Error(), "template: :"))
 	}
 	return buf.String(), nil

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"embedlab/shared/api"
@@ -30,11 +31,14 @@ type Options struct {
 	Source    Source
 	// Vars template the exercises' texts; User is filled in per request.
 	Vars Vars
-	// Trainers may open the trainer view (default: "admin").
-	Trainers []string
 	// ResetWorkspace restores the emulated workspace (the fault lab's reset).
 	ResetWorkspace func() error
-	Now            func() time.Time
+	// Identities, when set, gives each participant workspace identities of
+	// their own (participants.go): their exercises show their own values
+	// and a checkpoint counts only the log lines they own. Nil: everyone
+	// shares the workspace's demo identities.
+	Identities Identities
+	Now        func() time.Time
 }
 
 // Service is the workshop: exercises, checks and progress.
@@ -42,6 +46,7 @@ type Service struct {
 	o    Options
 	boot string
 	byID map[string]*Exercise
+	mkMu sync.Mutex // one participant's identities are made once
 }
 
 // Error is a refusal with its HTTP status, for the server's error handler.
@@ -64,9 +69,6 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if len(o.Trainers) == 0 {
-		o.Trainers = []string{"admin"}
-	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	s := &Service{o: o, boot: hex.EncodeToString(b), byID: map[string]*Exercise{}}
@@ -76,24 +78,29 @@ func New(o Options) *Service {
 	return s
 }
 
-// IsTrainer reports whether user may open the trainer view.
-func (s *Service) IsTrainer(user string) bool {
-	for _, t := range s.o.Trainers {
-		if t == user {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Service) vars(user string) Vars {
+// vars are the template values for user: with participants, their own
+// service principal, secret and workspace user.
+func (s *Service) vars(user string, id Identity) Vars {
 	v := s.o.Vars
 	v.User = user
+	if id.ClientID != "" {
+		v.ClientID, v.Secret = id.ClientID, id.Secret
+		v.WorkspaceUser, v.WorkspacePassword = id.UserName, id.Password
+	}
 	return v
 }
 
-func (s *Service) fill(user string) func(string) string {
-	v := s.vars(user)
+// participant is user's template values, making their identities the
+// first time.
+func (s *Service) participant(ctx context.Context, user string) (Vars, error) {
+	id, err := s.identity(ctx, user)
+	if err != nil {
+		return Vars{}, err
+	}
+	return s.vars(user, id), nil
+}
+
+func fillWith(v Vars) func(string) string {
 	return func(t string) string {
 		out, err := render(t, v)
 		if err != nil {
@@ -112,10 +119,14 @@ func (s *Service) exercise(id string) (*Exercise, error) {
 }
 
 // view is an exercise as the API shows it to user.
-func (s *Service) view(x *Exercise, user string, p Progress, ok bool) api.Exercise {
-	fill := s.fill(user)
+func (s *Service) view(x *Exercise, v Vars, p Progress, ok bool) api.Exercise {
+	fill := fillWith(v)
 	out := api.Exercise{ID: x.ID, Title: fill(x.Title), Goal: fill(x.Goal), Checkpoint: fill(x.Checkpoint.Description),
-		Hints: []string{}, Commands: []api.Command{}, Status: api.ExerciseStatus{State: api.ExerciseNotStarted}}
+		Hints: []string{}, Commands: []api.Command{}, Status: api.ExerciseStatus{State: api.ExerciseNotStarted},
+		Requires: requiresView(x.Requires)}
+	if c, ok := checkCommand(x.Requires); ok {
+		out.Commands = append(out.Commands, c)
+	}
 	for _, h := range x.Hints {
 		out.Hints = append(out.Hints, fill(h))
 	}
@@ -134,6 +145,10 @@ func (s *Service) view(x *Exercise, user string, p Progress, ok bool) api.Exerci
 
 // Overview lists the exercises with user's progress.
 func (s *Service) Overview(ctx context.Context, user string) (api.Workshop, error) {
+	v, err := s.participant(ctx, user)
+	if err != nil {
+		return api.Workshop{}, err
+	}
 	rows, err := s.o.Store.User(ctx, user)
 	if err != nil {
 		return api.Workshop{}, err
@@ -142,10 +157,10 @@ func (s *Service) Overview(ctx context.Context, user string) (api.Workshop, erro
 	for _, p := range rows {
 		by[p.Exercise] = p
 	}
-	out := api.Workshop{Exercises: []api.Exercise{}, Trainer: s.IsTrainer(user)}
+	out := api.Workshop{Exercises: []api.Exercise{}}
 	for _, x := range s.o.Exercises {
 		p, ok := by[x.ID]
-		out.Exercises = append(out.Exercises, s.view(x, user, p, ok))
+		out.Exercises = append(out.Exercises, s.view(x, v, p, ok))
 	}
 	return out, nil
 }
@@ -157,13 +172,17 @@ func (s *Service) Start(ctx context.Context, user, id string) (api.Exercise, err
 	if err != nil {
 		return api.Exercise{}, err
 	}
+	v, err := s.participant(ctx, user)
+	if err != nil {
+		return api.Exercise{}, err
+	}
 	req, aud := s.o.Source.Cursors()
 	p := Progress{User: user, Exercise: id, State: api.ExerciseStarted, Boot: s.boot, RequestCursor: req, AuditCursor: aud,
 		StartedAt: s.o.Now(), Message: "Started: run the commands, then press Check."}
 	if err := s.o.Store.Put(ctx, p); err != nil {
 		return api.Exercise{}, err
 	}
-	return s.view(x, user, p, true), nil
+	return s.view(x, v, p, true), nil
 }
 
 // Check evaluates the exercise's checkpoint over the logs since it was
@@ -173,44 +192,65 @@ func (s *Service) Check(ctx context.Context, user, id string) (api.Exercise, err
 	if err != nil {
 		return api.Exercise{}, err
 	}
+	v, err := s.participant(ctx, user)
+	if err != nil {
+		return api.Exercise{}, err
+	}
 	p, ok, err := s.o.Store.Get(ctx, user, id)
 	if err != nil {
 		return api.Exercise{}, err
 	}
 	if !ok {
 		p = Progress{User: user, Exercise: id, State: api.ExerciseNotStarted}
-		v := s.view(x, user, p, true)
+		v := s.view(x, v, p, true)
 		v.Status.Message = "Not started yet."
 		v.Status.Hint = "Press Start first: the check looks only at what the workspace saw after that."
 		return v, nil
 	}
 	if p.State == api.ExercisePassed {
-		return s.view(x, user, p, true), nil
+		return s.view(x, v, p, true), nil
 	}
 	if p.Boot != s.boot {
 		// embedlab restarted since the start: the logs begin again.
 		p.Boot, p.RequestCursor, p.AuditCursor = s.boot, 0, 0
 	}
 	entries := append(s.o.Source.Entries(LogRequest, p.RequestCursor), s.o.Source.Entries(LogAudit, p.AuditCursor)...)
-	res := x.Checkpoint.Evaluate(entries, s.fill(user))
+	if s.o.Identities != nil && x.Whose != WhoseAny {
+		// Only the participant's own calls count, never a neighbour's.
+		entries = ownedBy(entries, user)
+	}
+	fill := fillWith(v)
+	res := x.Checkpoint.Evaluate(entries, fill)
 	p.Attempts++
 	p.CheckedAt = s.o.Now()
 	p.Evidence = strings.Join(res.Seen, "\n")
 	if res.Passed {
-		p.State, p.Message, p.Hint = api.ExercisePassed, "Checkpoint met: "+s.fill(user)(x.Checkpoint.Description), ""
+		p.State, p.Message, p.Hint = api.ExercisePassed, "Checkpoint met: "+fill(x.Checkpoint.Description), ""
 	} else {
 		p.State, p.Message, p.Hint = api.ExerciseFailed, "Not yet: "+res.Missing+" was not seen since you started.", res.Hint
 	}
 	if err := s.o.Store.Put(ctx, p); err != nil {
 		return api.Exercise{}, err
 	}
-	return s.view(x, user, p, true), nil
+	return s.view(x, v, p, true), nil
 }
 
-// Reset restores the emulated workspace and, with progress, forgets the
-// user's own progress.
-func (s *Service) Reset(ctx context.Context, user string, progress bool) error {
-	if s.o.ResetWorkspace != nil {
+// ownedBy keeps the entries whose owner is user.
+func ownedBy(entries []Entry, user string) []Entry {
+	out := entries[:0:0]
+	for _, e := range entries {
+		if e.Fields["owner"] == user {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Reset restores the emulated workspace (with workspace) and forgets the
+// user's own progress (with progress). Who may do which is the server's
+// call (routes_lab.go): the workspace is everyone's.
+func (s *Service) Reset(ctx context.Context, user string, workspace, progress bool) error {
+	if workspace && s.o.ResetWorkspace != nil {
 		if err := s.o.ResetWorkspace(); err != nil {
 			return err
 		}
@@ -229,7 +269,7 @@ func (s *Service) Trainer(ctx context.Context) (api.Trainer, error) {
 	}
 	out := api.Trainer{Exercises: []api.ExerciseTitle{}, Participants: []api.Participant{}}
 	for _, x := range s.o.Exercises {
-		out.Exercises = append(out.Exercises, api.ExerciseTitle{ID: x.ID, Title: s.fill("")(x.Title)})
+		out.Exercises = append(out.Exercises, api.ExerciseTitle{ID: x.ID, Title: fillWith(s.vars("", Identity{}))(x.Title)})
 	}
 	byUser := map[string]*api.Participant{}
 	for _, p := range rows {

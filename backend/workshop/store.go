@@ -60,6 +60,9 @@ func OpenStore(path string) (*Store, error) {
 		started_at INTEGER NOT NULL DEFAULT 0, checked_at INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
 		message TEXT NOT NULL DEFAULT '', hint TEXT NOT NULL DEFAULT '', evidence TEXT NOT NULL DEFAULT '',
 		PRIMARY KEY (user, exercise))`)
+	if err == nil {
+		err = createIdentities(db) // participants' own workspace identities (participants.go)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("workshop progress %s: %w", path, err)

@@ -26,6 +26,7 @@ const (
 	CheckScopedToken = "scoped_token"
 	CheckOrigin      = "origin"
 	CheckViewers     = "viewers"
+	CheckAIBIClient  = "aibi_client"
 	CheckDatasets    = "datasets"
 	CheckCredentials = "credentials"
 	CheckIsolation   = "isolation"

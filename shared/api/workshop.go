@@ -81,6 +81,16 @@ type Exercise struct {
 	Commands   []Command      `json:"commands"`
 	Checkpoint string         `json:"checkpoint"`
 	Status     ExerciseStatus `json:"status"`
+	// Requires is what the commands need beyond a browser; the first
+	// command checks it.
+	Requires []Requirement `json:"requires,omitempty"`
+}
+
+// Requirement is one thing an exercise's commands need, and how to get it.
+type Requirement struct {
+	Name string `json:"name"`
+	What string `json:"what"`
+	Fix  string `json:"fix"`
 }
 
 // Workshop is the answer of GET /api/workshop.
@@ -95,10 +105,12 @@ type ExerciseRef struct {
 	ID string `json:"id"`
 }
 
-// WorkshopReset restores the emulated workspace and, with Progress, forgets
-// the user's own progress too.
+// WorkshopReset restores the emulated workspace (Workspace: shared by
+// everyone, so only a trainer may) and forgets the user's own progress
+// (Progress: anyone, for themselves).
 type WorkshopReset struct {
-	Progress bool `json:"progress"`
+	Workspace bool `json:"workspace"`
+	Progress  bool `json:"progress"`
 }
 
 // Participant is one user's progress, for the trainer.

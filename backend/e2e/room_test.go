@@ -1,0 +1,29 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A classroom: a participant's browser reaches the app and the dashboard's
+// frame by the trainer machine's address, not by localhost. 127.0.0.2
+// stands in for it (traffic stays on this machine), and nothing of the
+// stack listens on 127.0.0.1.
+func TestRoomDashboardThroughTheRoomAddress(t *testing.T) {
+	s := newStack(t, options{room: "127.0.0.2"})
+	if !strings.HasPrefix(s.url, "http://127.0.0.2:") || !strings.HasPrefix(s.em.URL(), "http://127.0.0.2:") {
+		t.Fatalf("app %s, workspace %s: both should be on the room's address", s.url, s.em.URL())
+	}
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
+	s.open(t, "/?viewer=viewer-emea")
+	st := s.waitFrame(t, mainFrame, "rows for viewer-emea", func(st frameState) bool { return ready(st) && st.Rows > 0 }, 45*time.Second)
+	if st.Viewer != "viewer-emea" {
+		t.Fatalf("frame shows %+v", st)
+	}
+	src := s.eval(t, `(document.querySelector('iframe[name="`+mainFrame+`"]')||{}).src||""`)
+	if !strings.HasPrefix(src, "http://127.0.0.2:") {
+		t.Fatalf("the frame's src is %q: it should be the workspace on the room's address", src)
+	}
+}
