@@ -166,9 +166,10 @@ func (s *Server) trainerRequests(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.workshop.Requests(since))
 }
 
-// workshopProblem maps the lab's and the workshop's errors (they carry
-// their status);
-// classify calls it.
+// workshopProblem maps an error of the lab or the workshop, which carries
+// its own HTTP status and code, to the problem the API answers with, and
+// any other error to nil. It is one of the server's error mappers
+// (Server.mappers, tried in order by classify).
 func workshopProblem(err error) *problem {
 	var se interface {
 		error
