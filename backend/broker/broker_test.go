@@ -15,27 +15,20 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 const (
-	spID     = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
-	spSecret = "dosedemo0embedder0not0a0real0secret"
-	noAccess = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
-	noSecret = "dosedemo0noaccess0not0a0real0secret"
-	dashID   = "01f0a1b2c3d4e5f60718293a4b5c6d7e"
-	draftID  = "01f0ffffeeeeddddccccbbbbaaaa9999"
+	spID     = testkit.EmbedderID
+	spSecret = testkit.EmbedderSecret
+	noAccess = testkit.NoAccessID
+	noSecret = testkit.NoAccessSecret
+	dashID   = testkit.DashboardID
+	draftID  = testkit.DraftDashboardID
 )
 
-func startEmulator(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	return em
-}
+func startEmulator(t *testing.T) *emulator.Emulator { return testkit.Emulator(t, emulator.Options{}) }
 
 // fakeClock is a broker clock on which waiting takes no time: Sleep moves
 // it on. It starts at the real time, as the emulator's tokens do.
