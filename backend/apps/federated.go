@@ -21,11 +21,11 @@ import (
 	"embedlab/shared/wire"
 )
 
-// Token federation (wire-formats.md section 3): an identity provider's JWT
-// (Microsoft Entra ID, Okta, GitHub Actions, or the emulator's IdP) cannot
-// call an app; it is exchanged at the workspace's token endpoint for a
-// Databricks token first, exactly as the official SDKs' env-oidc and
-// file-oidc auth types do.
+// Token federation (the wire reference, package wire, "Token federation"): an
+// identity provider's JWT (Microsoft Entra ID, Okta, GitHub Actions, or the
+// emulator's IdP) cannot call an app; it is exchanged at the workspace's
+// token endpoint for a Databricks token first, exactly as the official SDKs'
+// env-oidc and file-oidc auth types do.
 
 // SubjectTokenSource gives an identity provider's token to exchange.
 type SubjectTokenSource interface {

@@ -11,15 +11,12 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *Lab) {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, secret, err := em.Embedding()
 	if err != nil {
 		t.Fatal(err)

@@ -210,7 +210,7 @@ func (s *Server) appsLogin(c echo.Context) error {
 		return &problem{status: http.StatusConflict, code: "u2m_unavailable", message: "U2M is not configured: " + s.apps.U2MProblem, fix: s.apps.U2MFix}
 	}
 	var req api.AppsLoginRequest
-	if err := c.Bind(&req); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"scopes\": [\"all-apis\", ...]}")
 	}
 	if len(req.Scopes) > 20 {
@@ -269,7 +269,7 @@ func (s *Server) appsCallback(c echo.Context) error {
 
 func (s *Server) appsCall(c echo.Context) error {
 	var req api.AppCallRequest
-	if err := c.Bind(&req); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"source\", \"method\", \"url\"}")
 	}
 	if len(req.Body) > 16<<10 {

@@ -62,7 +62,7 @@ func (s *Server) labToggles(c echo.Context) error { return c.JSON(http.StatusOK,
 
 func (s *Server) labToggle(c echo.Context) error {
 	var in api.LabSet
-	if err := c.Bind(&in); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"id\": TOGGLE, \"on\": true|false}")
 	}
 	out, err := s.lab.Set(in.ID, in.On)
@@ -95,7 +95,7 @@ func (s *Server) workshopOverview(c echo.Context) error {
 
 func exerciseRef(c echo.Context) (string, error) {
 	var in api.ExerciseRef
-	if err := c.Bind(&in); err != nil || in.ID == "" {
+	if err := bindJSON(c, &in); err != nil || in.ID == "" {
 		return "", fail(http.StatusBadRequest, "bad_request", "send {\"id\": EXERCISE}")
 	}
 	return in.ID, nil
@@ -129,7 +129,7 @@ func (s *Server) workshopCheck(c echo.Context) error {
 
 func (s *Server) workshopReset(c echo.Context) error {
 	var in api.WorkshopReset
-	if err := c.Bind(&in); err != nil || !in.Workspace && !in.Progress {
+	if err := bindJSON(c, &in); err != nil || !in.Workspace && !in.Progress {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"workspace\": true|false, \"progress\": true|false}, at least one true")
 	}
 	sess, _ := session.FromContext(c)
@@ -166,9 +166,10 @@ func (s *Server) trainerRequests(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.workshop.Requests(since))
 }
 
-// workshopProblem maps the lab's and the workshop's errors (they carry
-// their status);
-// classify calls it.
+// workshopProblem maps an error of the lab or the workshop, which carries
+// its own HTTP status and code, to the problem the API answers with, and
+// any other error to nil. It is one of the server's error mappers
+// (Server.mappers, tried in order by classify).
 func workshopProblem(err error) *problem {
 	var se interface {
 		error

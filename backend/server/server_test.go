@@ -321,9 +321,21 @@ func TestMetrics(t *testing.T) {
 	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
 	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
 	r := c.do(t, http.MethodGet, api.PathMetrics, nil, false)
-	for _, want := range []string{"embedlab_token_requests_total 2", "embedlab_token_cache_hits_total 1", "embedlab_upstream_tokeninfo_calls_total 1"} {
+	for _, want := range []string{"embedlab_token_requests_total 2", "embedlab_token_cache_hits_total 1",
+		`embedlab_upstream_calls_total{step="tokeninfo"} 1`, `embedlab_upstream_calls_total{step="scoped_token"} 1`,
+		"embedlab_token_cache_entries 1"} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// One prefix for embedlab's own metrics, the Go runtime's as Prometheus
+	// names them; the step is a label, never part of a name.
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name, _, _ = strings.Cut(name, " ")
+			if !strings.HasPrefix(name, "embedlab_") && !strings.HasPrefix(name, "go_") || strings.Contains(name, "tokeninfo") {
+				t.Errorf("metric %s: want embedlab_ (or go_) and no step in the name", name)
+			}
 		}
 	}
 }

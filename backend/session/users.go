@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"embedlab/backend/jsonfile"
 	"embedlab/shared/api"
 )
 
@@ -91,15 +92,15 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 	bad := func(path, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", name, path, fmt.Sprintf(format, a...)))
 	}
-	top, unknown, err := object(data, fileFields)
+	top, unknown, err := jsonfile.Object(data, fileFields)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"users\": [...]}", name, describeJSONError(data, err))
+		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"users\": [...]}", name, jsonfile.DescribeError(data, err))
 	}
 	for _, k := range unknown {
 		bad(k, "unknown field; the file's fields are %s", strings.Join(fileFields, ", "))
 	}
 	var items []json.RawMessage
-	if raw, ok := top["users"]; !ok || isNull(raw) {
+	if raw, ok := top["users"]; !ok || jsonfile.IsNull(raw) {
 		bad("users", "is missing: list at least one user")
 	} else if err := json.Unmarshal(raw, &items); err != nil {
 		bad("users", "must be an array of users")
@@ -112,7 +113,7 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 	highest := minCost
 	for i, raw := range items {
 		path := fmt.Sprintf("users[%d]", i)
-		fields, unknown, err := object(raw, userFields)
+		fields, unknown, err := jsonfile.Object(raw, userFields)
 		if err != nil {
 			bad(path, "must be an object with the fields %s", strings.Join(userFields, ", "))
 			continue
@@ -147,7 +148,7 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 			bad(path+".password_bcrypt", "%v", err)
 		}
 		highest = max(highest, cost)
-		if raw, ok := fields["roles"]; ok && !isNull(raw) {
+		if raw, ok := fields["roles"]; ok && !jsonfile.IsNull(raw) {
 			if err := json.Unmarshal(raw, &user.Roles); err != nil {
 				bad(path+".roles", "must be an array of role names (%s)", roleNames())
 			}
@@ -158,7 +159,7 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 			}
 			user.Roles = slices.Compact(slices.Sorted(slices.Values(user.Roles)))
 		}
-		if raw, ok := fields["email"]; ok && !isNull(raw) {
+		if raw, ok := fields["email"]; ok && !jsonfile.IsNull(raw) {
 			if err := json.Unmarshal(raw, &user.Email); err != nil || strings.IndexFunc(user.Email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 || len(user.Email) > 254 {
 				bad(path+".email", "must be the user's e-mail address at the identity provider, without spaces")
 			}

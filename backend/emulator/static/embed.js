@@ -1,5 +1,5 @@
 // The emulated embedded dashboard page: it speaks the embedding protocol of
-// ../shared/docs/wire-formats.md with its parent window and renders the
+// shared/wire (embed.go holds its names) with its parent window and renders the
 // dashboard with the token it is given. Served from the workspace's origin.
 (function () {
   'use strict';

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+func TestBindJSONTakesJSONOnly(t *testing.T) {
+	type body struct {
+		ID string `json:"id"`
+	}
+	e := echo.New()
+	bind := func(ctype, payload string) (body, error) {
+		req := httptest.NewRequest(http.MethodPost, "/api/x", strings.NewReader(payload))
+		if ctype != "" {
+			req.Header.Set(echo.HeaderContentType, ctype)
+		}
+		var b body
+		err := bindJSON(e.NewContext(req, httptest.NewRecorder()), &b)
+		return b, err
+	}
+	if b, err := bind("application/json; charset=utf-8", `{"id":"lab-1"}`); err != nil || b.ID != "lab-1" {
+		t.Fatalf("JSON: %+v %v", b, err)
+	}
+	if b, err := bind("", ""); err != nil || b.ID != "" {
+		t.Fatalf("empty body: %+v %v, want nothing bound and no error, as c.Bind", b, err)
+	}
+	for _, c := range []struct{ ctype, payload string }{
+		{"application/json", `{"id":`},
+		{"application/x-www-form-urlencoded", "id=lab-1"},
+		{"application/xml", "<body><id>lab-1</id></body>"},
+	} {
+		if b, err := bind(c.ctype, c.payload); err == nil || b.ID != "" {
+			t.Errorf("%s %q: %+v bound, want an error", c.ctype, c.payload, b)
+		}
+	}
+}
