@@ -132,7 +132,7 @@ func cliU2M(ctx context.Context, host string, scopes []string, port int, stderr 
 		return nil, fmt.Errorf("listen on localhost:%d for the sign-in's redirect: %w (try -callback-port 8040)", port, err)
 	}
 	done := make(chan error, 1)
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if e := q.Get("error"); e != "" {
 			fmt.Fprintf(w, "The workspace refused the sign-in: %s. You can close this tab.\n", e)

@@ -23,6 +23,7 @@ import (
 	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/config"
+	"embedlab/backend/httpserve"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -231,11 +232,11 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
+	srv := httpserve.New(e) // time limits for headers, bodies and answers
 	fmt.Fprintf(stdout, "embedlab: app on http://localhost:%d\n", ln.Addr().(*net.TCPAddr).Port)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(httpserve.Listener(ln, logger)) }()
 	select {
 	case err := <-errc:
 		return err
