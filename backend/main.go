@@ -68,7 +68,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	}
 }
 
-const usage = `usage:
+// usage is the help text; the token sources are the shared table's.
+var usage = strings.Replace(usageTemplate, "{{sources}}", strings.ReplaceAll(api.SourceIDs(true), ", ", " | "), 1)
+
+const usageTemplate = `usage:
   embedlab [serve]              serve the app (PORT, default 3000); with no workspace
                                 settings it starts the workspace emulator as well
   embedlab emulator [flags]     serve only the workspace emulator
@@ -80,7 +83,7 @@ const usage = `usage:
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
   embedlab token [flags]        print {access_token, token_type, expiry} as "databricks auth token" does
   embedlab call [flags] URL     call an app's /api/ route with a token; on a refusal, print the diagnosis
-      -source S                 profile | m2m | app-to-app | u2m | federated | idp-direct | none (call only)
+      -source S                 {{sources}} (none: call only)
       -profile P                a profile of ~/.databrickscfg
       -host URL                 workspace URL (default $DATABRICKS_HOST; m2m also reads
                                 $DATABRICKS_CLIENT_ID and $DATABRICKS_CLIENT_SECRET)
@@ -92,6 +95,9 @@ const usage = `usage:
       -client-id SP             federated: exchange for this service principal (workload
                                 identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
+      -apps-proxy localhost:PORT call: the emulator's Apps proxy (default $EMBEDLAB_APPS_PROXY, else the
+                                port after a local -host's); tokens go only to *.databricksapps.com
+                                and, on that port only, *.localhost
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
   embedlab doctor [flags]       check the configured workspace (real or emulated) and print a
                                 checklist: pass, fail, warn or skip, each with the reason and fix

@@ -33,9 +33,9 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	whoami := em.AppURL("sales-api") + "/api/whoami"
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
-	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
+	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
 
 	// The wrong way: a 403 for the principal without CAN USE, a 200 for another.
