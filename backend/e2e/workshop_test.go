@@ -90,7 +90,7 @@ func (s *stack) toggle(t *testing.T, id string, on bool) {
 
 func TestFaultLabTogglesAreNamedOnTheDashboard(t *testing.T) {
 	s := newLabStack(t)
-	s.login(t, "ada", "ada-demo-pass")
+	s.login(t, "admin", "admin-demo-pass") // the toggles need the role trainer
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	// Working first: the token is cached, so each toggle must drop it.
 	s.open(t, "/?viewer=viewer-emea")
@@ -259,12 +259,25 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s.wait(t, "a new line in the live log", `document.querySelector('#request-log').innerText.indexOf('/tokeninfo')>=0 && document.querySelector('#request-log tbody tr').innerText.indexOf('tokeninfo')>=0`, 10*time.Second)
 	browsertest.Screenshot(t, s.ctx, "app-trainer")
 
-	// ada may not open the trainer view's API.
+	// ada may not open the trainer view's API: the page names the role.
+	// What she may not do is hidden: no Fault lab link, no toggle buttons,
+	// no workspace reset (the server's identities on Call an app are greyed
+	// out: backend/server and TestCallAnAppThroughTheAPI).
 	s.signOut(t)
 	s.login(t, "ada", "ada-demo-pass")
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	if n := s.eval(t, `String(document.querySelectorAll('.topbar nav a[href="/lab"]').length)`); n != "0" {
+		t.Errorf("ada's top bar links the fault lab (%s links)", n)
+	}
 	s.open(t, "/trainer")
-	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('not a trainer')>=0`, 20*time.Second)
+	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('needs the role trainer')>=0`, 20*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-trainer-refused")
+	s.open(t, "/lab")
+	s.wait(t, "the read-only lab", `!!document.querySelector('#lab-readonly') && document.querySelectorAll('#lab .toggle').length >= 8 &&
+		document.querySelectorAll('button[data-toggle], #lab-reset').length === 0`, 20*time.Second)
+	s.open(t, "/workshop")
+	s.wait(t, "the workshop without the workspace reset", `!!document.querySelector('#workshop-reset-progress') && !document.querySelector('#workshop-reset')`, 20*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-workshop-participant")
 }
 
 func jsonField(t *testing.T, body, key string) string {
