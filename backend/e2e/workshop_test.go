@@ -278,6 +278,14 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s.open(t, "/workshop")
 	s.wait(t, "the workshop without the workspace reset", `!!document.querySelector('#workshop-reset-progress') && !document.querySelector('#workshop-reset')`, 20*time.Second)
 	browsertest.Screenshot(t, s.ctx, "app-workshop-participant")
+
+	// Sign out everywhere from the top bar: back to the login page, and the
+	// session is over (the page's own fetch is refused).
+	if err := s.click(`#sign-out-everywhere`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the login page", `location.pathname === '/login'`, 20*time.Second)
+	s.wait(t, "the session refused", `(function(){ if (window.__st === undefined) { window.__st = 0; fetch('/api/session').then(function(r){ window.__st = r.status; }); } return window.__st === 401; })()`, 10*time.Second)
 }
 
 func jsonField(t *testing.T, body, key string) string {
