@@ -23,6 +23,7 @@ import (
 	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/config"
+	"embedlab/backend/httpserve"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -69,7 +70,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	}
 }
 
-const usage = `usage:
+// usage is the help text; the token sources are the shared table's.
+var usage = strings.Replace(usageTemplate, "{{sources}}", strings.ReplaceAll(api.SourceIDs(true), ", ", " | "), 1)
+
+const usageTemplate = `usage:
   embedlab [serve]              serve the app (PORT, default 3000); with no workspace
                                 settings it starts the workspace emulator as well
   embedlab emulator [flags]     serve only the workspace emulator
@@ -81,7 +85,7 @@ const usage = `usage:
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
   embedlab token [flags]        print {access_token, token_type, expiry} as "databricks auth token" does
   embedlab call [flags] URL     call an app's /api/ route with a token; on a refusal, print the diagnosis
-      -source S                 profile | m2m | app-to-app | u2m | federated | idp-direct | none (call only)
+      -source S                 {{sources}} (none: call only)
       -profile P                a profile of ~/.databrickscfg
       -host URL                 workspace URL (default $DATABRICKS_HOST; m2m also reads
                                 $DATABRICKS_CLIENT_ID and $DATABRICKS_CLIENT_SECRET)
@@ -93,6 +97,9 @@ const usage = `usage:
       -client-id SP             federated: exchange for this service principal (workload
                                 identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
+      -apps-proxy localhost:PORT call: the emulator's Apps proxy (default $EMBEDLAB_APPS_PROXY, else the
+                                port after a local -host's); tokens go only to *.databricksapps.com
+                                and, on that port only, *.localhost
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
   embedlab room [flags]         write a classroom's users file: a login and join code per participant
       -participants 30 | -names a,b   who (default p01..p30); -trainer admin; -out room-users.json
@@ -235,7 +242,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
+	srv := httpserve.New(e) // time limits for headers, bodies and answers
 	if cfg.RoomHost != "" {
 		fmt.Fprintf(stdout, "embedlab: app on %s (a room: participants open this URL; EMBEDLAB_ROOM_HOST=%s)\n", cfg.PublicURL, cfg.RoomHost)
 	} else {
@@ -243,7 +250,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(httpserve.Listener(ln, logger)) }()
 	select {
 	case err := <-errc:
 		return err

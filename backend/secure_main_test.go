@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -51,4 +52,39 @@ func mustConfig(t *testing.T, env map[string]string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestSignOutSurvivesARestart: with EMBEDLAB_SESSION_KEY set, sessions
+// survive a restart of embedlab, and so must sign-outs (issue 16, F3: a
+// cookie signed out before the restart was valid after it).
+func TestSignOutSurvivesARestart(t *testing.T) {
+	env := map[string]string{"EMBEDLAB_SESSION_KEY": strings.Repeat("k", 48), "EMBEDLAB_DATA_DIR": t.TempDir()}
+	first := startServe(t, env)
+	out, kept := signedIn(t, first, "ada", "ada-demo-pass"), signedIn(t, first, "ada", "ada-demo-pass")
+	cookie := func(b *browser) string {
+		u, _ := url.Parse(first)
+		return b.c.Jar.Cookies(u)[0].String()
+	}
+	outCookie, keptCookie := cookie(out), cookie(kept)
+	if res, _ := out.do(http.MethodDelete, first+api.PathSession, nil); res.StatusCode != 204 {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+
+	second := startServe(t, env) // the restart: same key, same data folder
+	whoami := func(c string) int {
+		req, _ := http.NewRequest(http.MethodGet, second+api.PathSession, nil)
+		req.Header.Set("Cookie", c)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := whoami(outCookie); st != http.StatusUnauthorized {
+		t.Errorf("a cookie signed out before the restart: %d after it, want 401", st)
+	}
+	if st := whoami(keptCookie); st != http.StatusOK {
+		t.Errorf("a session never signed out: %d after the restart, want 200", st)
+	}
 }

@@ -19,12 +19,15 @@ type topBar struct {
 	err string
 }
 
-func (t *topBar) signOut(ctx app.Context, e app.Event) {
+func (t *topBar) signOut(ctx app.Context, e app.Event) { t.endSession(ctx, api.PathSession) }
+
+// signOutEverywhere ends every session of the user, on every device.
+func (t *topBar) signOutEverywhere(ctx app.Context, e app.Event) {
+	t.endSession(ctx, api.PathSession+"?everywhere=true")
+}
+
+func (t *topBar) endSession(ctx app.Context, path string) {
 	csrf := t.ISession.CSRFToken
-	path := api.PathSession
-	if ctx.JSSrc().Get("id").String() == "sign-out-everywhere" {
-		path += "?everywhere=true"
-	}
 	ctx.Async(func() {
 		_, err := request(http.MethodDelete, path, csrf, nil, nil)
 		ctx.Dispatch(func(ctx app.Context) {
@@ -60,7 +63,7 @@ func (t *topBar) Render() app.UI {
 			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),
 			app.Span().ID("who").Text(t.ISession.DisplayName+" ("+t.ISession.User+")"),
 			app.Button().ID("sign-out").Type("button").Class("ghost").Text("Sign out").OnClick(t.signOut),
-			app.Button().ID("sign-out-everywhere").Type("button").Class("ghost").Title("End every session of yours, on every device").Text("Everywhere").OnClick(t.signOut),
+			app.Button().ID("sign-out-everywhere").Type("button").Class("ghost").Title("End every session of yours, on every device").Text("Everywhere").OnClick(t.signOutEverywhere),
 		),
 	)
 }

@@ -28,7 +28,7 @@ func (s *stack) send(t *testing.T, wantStatus string) string {
 
 func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.login(t, "admin", "admin-demo-pass") // the server's identities need the role server-identities
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/call-app")
 	s.wait(t, "the sources", `document.querySelectorAll('#sources .source').length >= 5`, 20*time.Second)

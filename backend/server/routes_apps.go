@@ -85,8 +85,10 @@ func (s *Server) appsOverview(c echo.Context) error {
 		}
 		// A source the user's roles do not allow stays listed, greyed out,
 		// with the role it needs; the call is refused anyway (appSource).
-		if msg, fix, denied := s.roleDenied(sess, info); ts.Available && denied {
-			ts.Available, ts.Problem, ts.Fix = false, msg, fix
+		if _, _, denied := s.roleDenied(sess, info); ts.Available && denied {
+			ts.Available = false
+			ts.Problem = "needs the role " + info.Role + ", which " + sess.User + " does not have"
+			ts.Fix = "sign in as a user who has it (the demo user admin), or add it to " + sess.User + " in the users file"
 		}
 		out.Sources = append(out.Sources, ts)
 	}

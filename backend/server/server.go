@@ -108,7 +108,7 @@ func New(d Deps) *Server {
 	e.Use(s.recoverPanics())
 	e.Use(secureHeaders(d.Settings.InstanceURL, d.Settings.Secure))
 
-	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
+	a := e.Group("/api", noStore, refuseSemicolons, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
 	a.GET("/health", s.health)
 	a.GET("/ready", s.readiness)
 	e.GET(api.PathMetrics, echo.WrapHandler(s.metricsHandler()))
@@ -131,7 +131,9 @@ func New(d Deps) *Server {
 	s.labRoutes(auth)
 	s.doctorRoutes(auth, d.Doctor)
 	a.Any("/*", func(c echo.Context) error {
-		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
+		p := fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, clip(c.Request().URL.Path, 200))
+		p.fix = fixForStatus(http.StatusNotFound)
+		return p
 	})
 
 	// Static files, the Wasm precompressed: before go-app, which would
@@ -163,7 +165,7 @@ func New(d Deps) *Server {
 	}
 	s.settings.Version, s.settings.WebDir = h.Version, web.dir
 	s.log.Info("web files", "dir", web.dir, "version", h.Version)
-	e.Any("/*", echo.WrapHandler(h))
+	e.Any("/*", s.notFoundPages(h))
 	return s
 }
 

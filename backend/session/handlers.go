@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 
 	"github.com/labstack/echo/v4"
 )
@@ -35,6 +36,10 @@ func (m *Manager) HandleLogin(c echo.Context) error {
 	if err := dec.Decode(&req); err != nil {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the login body is larger than %d bytes", maxLoginBody))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The server's read time limit cut a stalled body off.
+			return echo.NewHTTPError(http.StatusRequestTimeout, "the login body did not arrive in time")
 		}
 		return EchoError(c, newError(CodeBadRequest, `the body must be JSON {"name": "...", "password": "..."}`, nil))
 	}

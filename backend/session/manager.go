@@ -145,6 +145,8 @@ func New(o Options) (*Manager, error) {
 	var err error
 	if m.revoked, err = openRevocations(o.RevocationFile); err != nil {
 		bad("%v", err)
+	} else if err := m.revoked.checkWritable(); err != nil {
+		bad("%v", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package session
 import (
 	"crypto/rand"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,5 +86,17 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 	if _, err := m.FromRequest(requestWith(m, cookieOf(t, m, login(t, m, "ada", "ada-demo-pass")))); err != nil {
 		t.Errorf("a new sign-in after signing out everywhere: %v", err)
+	}
+}
+
+func TestRevocationFileMustBeWritable(t *testing.T) {
+	t.Parallel()
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Options{Key: testKey, RevocationFile: filepath.Join(notADir, "sessions.json")})
+	if err == nil || !strings.Contains(err.Error(), "EMBEDLAB_DATA_DIR") {
+		t.Errorf("a folder that cannot be written: %v", err)
 	}
 }

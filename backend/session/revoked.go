@@ -52,7 +52,7 @@ func openRevocations(path string) (*revocations, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return r, nil
 	case err != nil:
-		return nil, fmt.Errorf("session revocation file: %w", err)
+		return nil, fmt.Errorf("session revocation file: %w: set EMBEDLAB_DATA_DIR to a folder embedlab may read and write", err)
 	}
 	var st revState
 	if err := json.Unmarshal(data, &st); err != nil {
@@ -65,6 +65,17 @@ func openRevocations(path string) (*revocations, error) {
 		r.state.Revoked = st.Revoked
 	}
 	return r, nil
+}
+
+// checkWritable writes the state once, so a folder embedlab cannot write
+// stops the start instead of failing the first sign-out.
+func (r *revocations) checkWritable() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.save(); err != nil {
+		return fmt.Errorf("%w: sign-outs must survive a restart when EMBEDLAB_SESSION_KEY is set; set EMBEDLAB_DATA_DIR to a folder embedlab may write", err)
+	}
+	return nil
 }
 
 // generation is user's current generation.
