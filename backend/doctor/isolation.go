@@ -405,7 +405,11 @@ func (r *run) summarize(rep *api.IsolationReport) {
 			parts = append(parts, fmt.Sprintf("%s %s", v, strings.Join(names, ", ")))
 		}
 	}
-	probes := fmt.Sprintf("%d of %d foreign or expired tokens refused", len(refused), len(rep.Probes))
+	noun := "foreign or expired tokens"
+	if rep.Method == api.MethodStatements {
+		noun = "tokens that must run no SQL"
+	}
+	probes := fmt.Sprintf("%d of %d %s refused", len(refused), len(rep.Probes), noun)
 	if len(leaked) > 0 {
 		probes = "tokens that must get nothing got rows: " + strings.Join(leaked, ", ")
 	}

@@ -7,6 +7,10 @@ import "time"
 const (
 	PathDoctor     = "/api/doctor"
 	QueryIsolation = "isolation"
+	// QueryVia picks how the isolation check runs the datasets: "sql" (the
+	// SQL Statement Execution API, as on a real workspace) or "embed" (the
+	// emulator's embed query API); empty lets the server choose.
+	QueryVia = "via"
 )
 
 // Statuses of a doctor check, an isolation dataset and a probe.
