@@ -125,7 +125,9 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 		}
 		rep.Datasets = append(rep.Datasets, row)
 	}
-	rep.Probes = r.statementProbes(ctx, vs, tokens)
+	if ctx.Err() == nil {
+		rep.Probes = r.statementProbes(ctx, vs, tokens)
+	}
 	r.summarize(rep)
 	rep.Cancelled = r.cancelled
 	if ctx.Err() != nil {

@@ -2,6 +2,9 @@ package doctor_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -285,6 +288,38 @@ func TestRealWorkspaceInjectionThroughAViewersValue(t *testing.T) {
 			if before := rep.Isolation.Datasets[di].Cells[i]; c.Fingerprint != before.Fingerprint || c.Rows != before.Rows {
 				t.Errorf("%s × %s: %+v, then %+v", d.Name, again.Isolation.Viewers[i].ID, before, c)
 			}
+		}
+	}
+}
+
+func TestRealWorkspaceRowLimit(t *testing.T) {
+	// The clean dashboard plus a dataset of 6,840 rows for every viewer
+	// (every sale, twice): more than the 5,000 the check reads.
+	b, err := os.ReadFile("testdata/clean.lvdash.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def map[string]any
+	if err := json.Unmarshal(b, &def); err != nil {
+		t.Fatal(err)
+	}
+	def["datasets"] = append(def["datasets"].([]any), map[string]any{"name": "big", "queryLines": []string{
+		"SELECT s.*, k.k FROM sales AS s CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2) AS k\n",
+		"WHERE s.region = __aibi_external_value OR s.region <> __aibi_external_value\n"}})
+	b, _ = json.Marshal(def)
+	file := filepath.Join(t.TempDir(), "big.lvdash.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, cfg := realWorkspace(t, file)
+	rep := run(t, cfg, true)
+	i := slices.IndexFunc(rep.Isolation.Datasets, func(d api.IsolationDataset) bool { return d.Name == "big" })
+	if i < 0 {
+		t.Fatalf("no dataset big: %+v", rep.Isolation)
+	}
+	for _, c := range rep.Isolation.Datasets[i].Cells {
+		if c.Rows != 5000 || !c.Truncated || c.Error != "" {
+			t.Errorf("big: %+v, want 5000 rows, truncated", c)
 		}
 	}
 }
