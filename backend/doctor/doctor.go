@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"embedlab/backend/broker"
@@ -128,7 +129,7 @@ type run struct {
 	publishedSaid   string
 	published       *wire.PublishedDashboard
 
-	cancelled int // statements the isolation check cancelled
+	cancelled atomic.Int64 // statements the isolation check cancelled
 }
 
 // Run checks the deployment. It never fails as a whole: what it could not

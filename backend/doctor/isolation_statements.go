@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
@@ -26,6 +27,11 @@ import (
 // paramExternalValue is the named parameter __aibi_external_value becomes:
 // the workspace binds it, so a viewer's value is a value, never SQL text.
 const paramExternalValue = "embedlab_external_value"
+
+// statementsAtOnce is how many of one dataset's statements (one per
+// viewer) run at the same time: enough to keep many viewers quick, few
+// enough for a small warehouse.
+const statementsAtOnce = 4
 
 // via is how this run executes the datasets.
 func (r *run) via() string {
@@ -107,13 +113,25 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 				cells[i], ids[i] = c, id
 			}
 		default:
+			// The viewers' statements run side by side, a few at a time,
+			// so that many viewers do not make a long wait.
+			fails := make([]*stmtFailure, len(vs))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, statementsAtOnce)
 			for i := range vs {
-				v := values[i]
-				c, id, f := r.datasetCell(ctx, stmt, []wire.StatementParameter{{Name: paramExternalValue, Value: &v, Type: wire.ParameterTypeString}})
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					v := values[i]
+					cells[i], ids[i], fails[i] = r.datasetCell(ctx, stmt, []wire.StatementParameter{{Name: paramExternalValue, Value: &v, Type: wire.ParameterTypeString}})
+				}()
+			}
+			wg.Wait()
+			for _, f := range fails {
 				if f != nil {
 					addGrants(f)
 				}
-				cells[i], ids[i] = c, id
 			}
 		}
 		row.Verdict, row.Status, row.Reason = judge(ds.Name, n > 0, vs, values, cells)
@@ -129,10 +147,10 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 		rep.Probes = r.statementProbes(ctx, vs, tokens)
 	}
 	r.summarize(rep)
-	rep.Cancelled = r.cancelled
+	rep.Cancelled = int(r.cancelled.Load())
 	if ctx.Err() != nil {
 		rep.Status = api.StatusFail
-		rep.Reason = fmt.Sprintf("stopped before it finished (%v), %s cancelled on the warehouse: %s", ctx.Err(), plural(r.cancelled, "statement"), rep.Reason)
+		rep.Reason = fmt.Sprintf("stopped before it finished (%v), %s cancelled on the warehouse: %s", ctx.Err(), plural(rep.Cancelled, "statement"), rep.Reason)
 		rep.Fix = "run it again to the end: an interrupted check proves nothing"
 		return
 	}

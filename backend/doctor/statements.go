@@ -120,7 +120,7 @@ func (r *run) statement(ctx context.Context, token string, q wire.ExecuteStateme
 // cancelStatement asks the workspace to cancel a statement, even when ctx
 // is done (that is when it matters), and counts it.
 func (r *run) cancelStatement(ctx context.Context, token, id string) {
-	r.cancelled++
+	r.cancelled.Add(1)
 	_, _ = r.do(context.WithoutCancel(ctx), request{method: http.MethodPost, path: wire.StatementCancelPath(url.PathEscape(id)), bearer: token})
 }
 
