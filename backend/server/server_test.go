@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"embedlab/backend/broker"
+	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
@@ -50,6 +51,8 @@ type fixtureOptions struct {
 	rate    float64      // the broker's upstream rate; default 1000/s
 	// brokerConfig, when set, changes the broker's configuration last.
 	brokerConfig func(*broker.Config)
+	// doctor serves GET /api/doctor (routes_doctor.go).
+	doctor bool
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -82,8 +85,13 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
+	var doc *doctor.Doctor
+	if o.doctor {
+		doc = doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, ClientID: id, ClientSecret: secret,
+			Emulated: true, Viewers: o.viewers})
+	}
 	srv := server.New(server.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk, Doctor: doc,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
 	})
 	ts := httptest.NewServer(srv)
