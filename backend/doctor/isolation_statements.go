@@ -105,7 +105,7 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 			}
 		case n == 0:
 			// The statement does not depend on the viewer: one run stands for all.
-			c, id, f := r.datasetCell(ctx, stmt, nil)
+			c, id, f := r.datasetCell(ctx, ds, stmt, nil)
 			if f != nil {
 				addGrants(f)
 			}
@@ -124,7 +124,7 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 				go func() {
 					defer func() { <-sem; wg.Done() }()
 					v := values[i]
-					cells[i], ids[i], fails[i] = r.datasetCell(ctx, stmt, []wire.StatementParameter{{Name: paramExternalValue, Value: &v, Type: wire.ParameterTypeString}})
+					cells[i], ids[i], fails[i] = r.datasetCell(ctx, ds, stmt, []wire.StatementParameter{{Name: paramExternalValue, Value: &v, Type: wire.ParameterTypeString}})
 				}()
 			}
 			wg.Wait()
@@ -168,8 +168,9 @@ func (r *run) isolationStatements(ctx context.Context, rep *api.IsolationReport,
 }
 
 // datasetCell runs one statement and reads its rows into a cell.
-func (r *run) datasetCell(ctx context.Context, stmt string, params []wire.StatementParameter) (cell, string, *stmtFailure) {
-	sr, f, err := r.statement(ctx, r.spToken, wire.ExecuteStatementRequest{Statement: stmt, WarehouseID: r.warehouseID, Parameters: params})
+func (r *run) datasetCell(ctx context.Context, ds wire.SerializedDataset, stmt string, params []wire.StatementParameter) (cell, string, *stmtFailure) {
+	sr, f, err := r.statement(ctx, r.spToken, wire.ExecuteStatementRequest{Statement: stmt, WarehouseID: r.warehouseID, Parameters: params,
+		Catalog: ds.Catalog, Schema: ds.Schema})
 	switch {
 	case err != nil:
 		return cell{err: err.Error()}, "", nil
