@@ -95,7 +95,13 @@ func (r *run) statement(ctx context.Context, token string, q wire.ExecuteStateme
 			r.cancelStatement(ctx, token, sr.StatementID)
 			return nil, nil, err
 		}
+		if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+			wait = max(wait, time.Duration(min(max(a.retryAfter, 1), 5))*time.Second)
+			continue // busy: poll again later, until the statement timeout
+		}
 		if a.status != http.StatusOK {
+			// The statement may still run: it must not be left behind.
+			r.cancelStatement(ctx, token, sr.StatementID)
 			f := refusal(a)
 			f.id = sr.StatementID
 			return nil, f, nil
