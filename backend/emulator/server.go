@@ -331,12 +331,14 @@ This server stands in for a Databricks workspace at %s.
   authorize   GET  %s%s   (authorization code + PKCE S256, login and consent page)
   token       POST %s%s
   tokeninfo   GET  %s%s
+  sql         POST %s%s   (SQL Statement Execution API; GET/cancel %s/{id}, warehouses %s)
   faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s)
   logs        GET  %s%s, %s%s
   apps        %s   (Databricks Apps, e.g. %s/api/whoami)
 `, e.WorkspaceID(), base,
 		base, wire.PathOIDCDiscovery, base, wire.PathKeys, base, wire.PathAuthorize, base, wire.PathToken,
 		base, wire.TokenInfoPath("{dashboard_id}")+"?external_viewer_id=...&external_value=...",
+		base, wire.PathStatements, wire.PathStatements, wire.WarehousePath("{id}"),
 		base, pathFaults, pathClock, pathTokenLifetime, pathRateLimit, pathRotateKeys,
 		base, pathRequestLog, base, pathAuditLog, e.AppsURL(), e.AppURL("sales-api"))
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"embedlab/backend/broker"
+	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
 	"embedlab/backend/server"
@@ -56,6 +57,8 @@ type fixtureOptions struct {
 	lab bool
 	// settings, when set, changes the server's settings last.
 	settings func(*server.Settings)
+	// doctor serves GET /api/doctor (routes_doctor.go).
+	doctor bool
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -88,8 +91,13 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
+	var doc *doctor.Doctor
+	if o.doctor {
+		doc = doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, ClientID: id, ClientSecret: secret,
+			Emulated: true, Viewers: o.viewers})
+	}
 	deps := server.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk, Doctor: doc,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
 	}
 	if o.lab {
