@@ -35,6 +35,9 @@ type Workshop interface {
 	IsTrainer(user string) bool
 	Trainer(ctx context.Context) (api.Trainer, error)
 	Requests(since int64) api.RequestLog
+	// ResetParticipant forgets one participant's progress (a trainer's
+	// action): on one exercise, or all of it when exercise is empty.
+	ResetParticipant(ctx context.Context, user, exercise string) error
 }
 
 // labRoutes registers the fault lab and the workshop; every route needs a
@@ -52,6 +55,7 @@ func (s *Server) labRoutes(auth *echo.Group) {
 		auth.POST(strings.TrimPrefix(api.PathWorkshopReset, "/api"), s.workshopReset)
 		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer)
 		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests)
+		auth.POST(strings.TrimPrefix(api.PathTrainerReset, "/api"), s.trainerReset)
 	}
 }
 
@@ -150,6 +154,27 @@ func (s *Server) trainer(c echo.Context) error {
 	if err := s.requireTrainer(c); err != nil {
 		return err
 	}
+	out, err := s.workshop.Trainer(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// trainerReset forgets one participant's progress, for a trainer.
+func (s *Server) trainerReset(c echo.Context) error {
+	if err := s.requireTrainer(c); err != nil {
+		return err
+	}
+	var in api.TrainerReset
+	if err := c.Bind(&in); err != nil || in.User == "" {
+		return fail(http.StatusBadRequest, "bad_request", "send {\"user\": PARTICIPANT, \"exercise\": ID or empty for all}")
+	}
+	if err := s.workshop.ResetParticipant(c.Request().Context(), in.User, in.Exercise); err != nil {
+		return err
+	}
+	sess, _ := session.FromContext(c)
+	s.log.Info("trainer reset a participant", "trainer", sess.User, "participant", in.User, "exercise", in.Exercise)
 	out, err := s.workshop.Trainer(c.Request().Context())
 	if err != nil {
 		return err
