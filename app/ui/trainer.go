@@ -210,10 +210,23 @@ func (p *trainerPage) renderLog() app.UI {
 					app.Td().Body(app.Code().Text(req)),
 					app.Td().Body(app.Span().Class("badge "+cls).Text(strconv.Itoa(e.Status))),
 					app.Td().Body(app.Code().Text(e.Principal)),
-					app.Td().Class("owner").Text(e.Owner),
+					app.Td().Class("owner").Text(whose(e)),
 					app.Td().Text(e.Error),
 				)
 			})),
 		)),
 	)
+}
+
+// whose names a log line's owner: a participant, the workspace's shared
+// identities (the app's service principal, the demo users), or nobody (a
+// request without credentials, such as the embed page's static files).
+func whose(e api.LogEntry) string {
+	switch {
+	case e.Owner != "":
+		return e.Owner
+	case e.Principal != "":
+		return "shared"
+	}
+	return "—"
 }
