@@ -20,6 +20,9 @@
 //     its limit off and at 20/s (emuload.go).
 //   - memory: the backend's memory with 10,000 cached viewers, measured in a
 //     child process that holds only the backend.
+//   - room: a classroom: `embedlab serve` with N simulated participants
+//     doing every exercise at once, and the trainer grid's read time at
+//     that load (room.go).
 //
 // The emulator, the backend and the load generator share the machine's
 // CPUs, so absolute numbers are for comparing runs on one machine.
@@ -35,6 +38,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,6 +56,7 @@ var measurements = []measurement{
 	{"upstream", measureUpstream},
 	{"emulator", measureEmulator},
 	{"memory", measureMemory},
+	{"room", measureRoom},
 }
 
 // options are the command line's settings.
@@ -65,6 +71,7 @@ type options struct {
 	pageLoads     int
 	coldPageLoads int
 	emulatorFor   time.Duration
+	roomSizes     []int
 }
 
 func main() {
@@ -87,8 +94,17 @@ func main() {
 	flag.IntVar(&o.pageLoads, "page-loads", 7, "page loads in one browser profile: the first cold, the rest warm")
 	flag.IntVar(&o.coldPageLoads, "cold-page-loads", 2, "more cold page loads, each in a fresh browser context")
 	flag.DurationVar(&o.emulatorFor, "emulator-for", 3*time.Second, "how long to load the emulator's dashboards, limit off and on")
+	rooms := flag.String("room-participants", "30,60", "room sizes: simulated participants doing every exercise at once")
 	flag.Parse()
 	o.loadsOver = []int{1, 10, 100, 1000}
+	for _, f := range strings.Split(*rooms, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintln(os.Stderr, "bench: -room-participants: a comma-separated list of counts, e.g. 30,60")
+			os.Exit(2)
+		}
+		o.roomSizes = append(o.roomSizes, n)
+	}
 	re, err := regexp.Compile(*run)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: -run:", err)

@@ -42,7 +42,7 @@ func (r Row) withGoal(goal string, ok bool) Row {
 }
 
 // decimals per unit, for the table.
-var decimals = map[string]int{"MB": 2, "KB": 1, "ms": 2, "req/s": 0, "calls": 0, "%": 1, "viewers": 0, "loads/s": 0, "responses": 0}
+var decimals = map[string]int{"MB": 2, "KB": 1, "ms": 2, "req/s": 0, "calls": 0, "%": 1, "viewers": 0, "loads/s": 0, "responses": 0, "credits": 0, "errors": 0, "s": 1}
 
 func (r Row) value() string {
 	if r.Unit == "" && r.Value == 0 {

@@ -34,6 +34,9 @@ type Workshop interface {
 	Reset(ctx context.Context, user string, workspace, progress bool) error
 	Trainer(ctx context.Context) (api.Trainer, error)
 	Requests(since int64) api.RequestLog
+	// ResetParticipant forgets one participant's progress (a trainer's
+	// action): on one exercise, or all of it when exercise is empty.
+	ResetParticipant(ctx context.Context, user, exercise string) error
 }
 
 // labRoutes registers the fault lab and the workshop; every route needs a
@@ -55,6 +58,7 @@ func (s *Server) labRoutes(auth *echo.Group) {
 		auth.POST(strings.TrimPrefix(api.PathWorkshopReset, "/api"), s.workshopReset)
 		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer, trainer("the trainer view"))
 		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests, trainer("the trainer view"))
+		auth.POST(strings.TrimPrefix(api.PathTrainerReset, "/api"), s.trainerReset, trainer("resetting a participant"))
 	}
 }
 
@@ -148,6 +152,24 @@ func (s *Server) workshopReset(c echo.Context) error {
 }
 
 func (s *Server) trainer(c echo.Context) error {
+	out, err := s.workshop.Trainer(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// trainerReset forgets one participant's progress, for a trainer.
+func (s *Server) trainerReset(c echo.Context) error {
+	var in api.TrainerReset
+	if err := c.Bind(&in); err != nil || in.User == "" {
+		return fail(http.StatusBadRequest, "bad_request", "send {\"user\": PARTICIPANT, \"exercise\": ID or empty for all}")
+	}
+	if err := s.workshop.ResetParticipant(c.Request().Context(), in.User, in.Exercise); err != nil {
+		return err
+	}
+	sess, _ := session.FromContext(c)
+	s.log.Info("trainer reset a participant", "trainer", sess.User, "participant", in.User, "exercise", in.Exercise)
 	out, err := s.workshop.Trainer(c.Request().Context())
 	if err != nil {
 		return err

@@ -261,41 +261,98 @@ func (s *Service) Reset(ctx context.Context, user string, workspace, progress bo
 	return nil
 }
 
-// Trainer is every participant's progress.
+// When a participant counts as stuck on an exercise: red after this many
+// checks, or started this long ago and still not done.
+const (
+	stuckAttempts = 3
+	stuckAfter    = 10 * time.Minute
+)
+
+// Trainer is every participant's progress: one cell per exercise with the
+// hint they see, and the exercise they are stuck on, if any. Participants
+// who joined (have identities) but started nothing are listed too.
 func (s *Service) Trainer(ctx context.Context) (api.Trainer, error) {
 	rows, err := s.o.Store.All(ctx)
 	if err != nil {
 		return api.Trainer{}, err
 	}
+	ids, err := s.o.Store.AllIdentities(ctx)
+	if err != nil {
+		return api.Trainer{}, err
+	}
 	out := api.Trainer{Exercises: []api.ExerciseTitle{}, Participants: []api.Participant{}}
+	blank := fillWith(s.vars("", Identity{}))
 	for _, x := range s.o.Exercises {
-		out.Exercises = append(out.Exercises, api.ExerciseTitle{ID: x.ID, Title: fillWith(s.vars("", Identity{}))(x.Title)})
+		out.Exercises = append(out.Exercises, api.ExerciseTitle{ID: x.ID, Title: blank(x.Title)})
 	}
 	byUser := map[string]*api.Participant{}
+	get := func(user string) *api.Participant {
+		pt := byUser[user]
+		if pt == nil {
+			pt = &api.Participant{User: user, States: map[string]string{}, Cells: map[string]api.ParticipantCell{}}
+			byUser[user] = pt
+		}
+		return pt
+	}
+	for _, id := range ids {
+		get(id.User).ClientID = id.ClientID
+	}
+	now := s.o.Now()
+	stuckAt := map[string]time.Time{}
 	for _, p := range rows {
 		if _, known := s.byID[p.Exercise]; !known {
 			continue
 		}
-		pt := byUser[p.User]
-		if pt == nil {
-			pt = &api.Participant{User: p.User, States: map[string]string{}}
-			byUser[p.User] = pt
-		}
+		pt := get(p.User)
 		pt.States[p.Exercise] = p.State
+		cell := api.ParticipantCell{State: p.State, Attempts: p.Attempts, Message: p.Message, Hint: p.Hint,
+			StartedAt: p.StartedAt, CheckedAt: p.CheckedAt}
 		if p.State == api.ExercisePassed {
 			pt.Passed++
+		} else {
+			cell.Stuck = (p.State == api.ExerciseFailed && p.Attempts >= stuckAttempts) || now.Sub(p.StartedAt) >= stuckAfter
 		}
-		for _, t := range []time.Time{p.StartedAt, p.CheckedAt} {
-			if t.After(pt.LastActive) {
-				pt.LastActive = t
+		pt.Cells[p.Exercise] = cell
+		last := p.StartedAt
+		if p.CheckedAt.After(last) {
+			last = p.CheckedAt
+		}
+		if last.After(pt.LastActive) {
+			pt.LastActive = last
+		}
+		// The exercise they are stuck on is the one they touched last.
+		if cell.Stuck && !last.Before(stuckAt[p.User]) {
+			stuckAt[p.User] = last
+			pt.Stuck, pt.StuckHint = p.Exercise, p.Hint
+			if pt.StuckHint == "" {
+				pt.StuckHint = p.Message
 			}
 		}
 	}
 	for _, pt := range byUser {
+		if pt.Stuck != "" {
+			out.Stuck++
+		}
 		out.Participants = append(out.Participants, *pt)
 	}
 	sort.Slice(out.Participants, func(i, j int) bool { return out.Participants[i].User < out.Participants[j].User })
 	return out, nil
+}
+
+// ResetParticipant forgets one participant's progress on one exercise, or
+// on all of them when exercise is empty; their identities stay. A
+// trainer's action: the workspace is not reset for the others.
+func (s *Service) ResetParticipant(ctx context.Context, user, exercise string) error {
+	if strings.TrimSpace(user) == "" {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Detail: "name the participant: {\"user\": NAME}"}
+	}
+	if exercise != "" {
+		if _, err := s.exercise(exercise); err != nil {
+			return err
+		}
+		return s.o.Store.ForgetOne(ctx, user, exercise)
+	}
+	return s.o.Store.Forget(ctx, user)
 }
 
 // Requests is the workspace's request log after since, at most 200 lines.
@@ -309,7 +366,7 @@ func (s *Service) Requests(since int64) api.RequestLog {
 		f := e.Fields
 		status, _ := strconv.Atoi(f["status"])
 		out.Entries = append(out.Entries, api.LogEntry{Seq: e.Seq, Time: e.Time, Method: f["method"], Path: f["path"], Query: f["query"],
-			Status: status, Principal: f["principal"], Error: f["error"], App: f["app"]})
+			Status: status, Principal: f["principal"], Owner: f["owner"], Error: f["error"], App: f["app"]})
 		out.Next = max(out.Next, e.Seq)
 	}
 	return out

@@ -124,6 +124,12 @@ func (s *Store) All(ctx context.Context) ([]Progress, error) {
 	return s.query(ctx, `SELECT `+progressCols+` FROM progress ORDER BY user, exercise`)
 }
 
+// ForgetOne deletes a user's progress on one exercise.
+func (s *Store) ForgetOne(ctx context.Context, user, exercise string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM progress WHERE user = ? AND exercise = ?`, user, exercise)
+	return err
+}
+
 // Forget deletes a user's progress.
 func (s *Store) Forget(ctx context.Context, user string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM progress WHERE user = ?`, user)

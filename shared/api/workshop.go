@@ -14,6 +14,7 @@ const (
 	PathWorkshopReset   = "/api/workshop/reset" // POST WorkshopReset
 	PathTrainer         = "/api/trainer"        // GET: every participant's progress
 	PathTrainerRequests = "/api/trainer/requests"
+	PathTrainerReset    = "/api/trainer/reset" // POST TrainerReset
 )
 
 // CodeOriginNotAllowed is the diagnosis of a dashboard frame the browser
@@ -118,9 +119,38 @@ type Participant struct {
 	User string `json:"user"`
 	// States maps an exercise id to its state.
 	States map[string]string `json:"states"`
-	Passed int               `json:"passed"`
+	// Cells maps an exercise id to the participant's state on it, with the
+	// hint they see.
+	Cells  map[string]ParticipantCell `json:"cells"`
+	Passed int                        `json:"passed"`
 	// LastActive is the time of the user's last start or check.
 	LastActive time.Time `json:"last_active,omitzero"`
+	// ClientID is the participant's own service principal (their log
+	// lines' principal); empty when they have none.
+	ClientID string `json:"client_id,omitempty"`
+	// Stuck names the exercise they are stuck on (red after several
+	// checks, or started long ago and not done), and StuckHint the hint
+	// they see there; empty when they are not stuck.
+	Stuck     string `json:"stuck,omitempty"`
+	StuckHint string `json:"stuck_hint,omitempty"`
+}
+
+// ParticipantCell is one participant's state on one exercise.
+type ParticipantCell struct {
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	Message   string    `json:"message,omitempty"`
+	Hint      string    `json:"hint,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+	Stuck     bool      `json:"stuck,omitempty"`
+}
+
+// TrainerReset forgets one participant's progress: on one exercise, or on
+// every one when Exercise is empty (POST /api/trainer/reset).
+type TrainerReset struct {
+	User     string `json:"user"`
+	Exercise string `json:"exercise,omitempty"`
 }
 
 // ExerciseTitle is an exercise's id and title, for the trainer's columns.
@@ -133,6 +163,8 @@ type ExerciseTitle struct {
 type Trainer struct {
 	Exercises    []ExerciseTitle `json:"exercises"`
 	Participants []Participant   `json:"participants"`
+	// Stuck counts the participants who are stuck.
+	Stuck int `json:"stuck"`
 }
 
 // LogEntry is one line of the emulated workspace's request log.
@@ -144,8 +176,10 @@ type LogEntry struct {
 	Query     string    `json:"query,omitempty"`
 	Status    int       `json:"status"`
 	Principal string    `json:"principal,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	App       string    `json:"app,omitempty"`
+	// Owner is the participant whose identity made the request.
+	Owner string `json:"owner,omitempty"`
+	Error string `json:"error,omitempty"`
+	App   string `json:"app,omitempty"`
 }
 
 // RequestLog is the answer of GET /api/trainer/requests?since=SEQ.
