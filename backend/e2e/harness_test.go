@@ -65,6 +65,8 @@ type stack struct {
 
 type options struct {
 	margin time.Duration
+	// timeout bounds the whole browser session (90 s when zero).
+	timeout time.Duration
 }
 
 func newStack(t *testing.T, o options) *stack {
@@ -117,7 +119,10 @@ func newStack(t *testing.T, o options) *stack {
 			ClientID: id, ClientSecret: secret, Emulated: true, Viewers: viewers.Default()}),
 	})
 	ts.Config.Handler = srv
-	ctx := browsertest.New(t, 90*time.Second)
+	if o.timeout == 0 {
+		o.timeout = 90 * time.Second
+	}
+	ctx := browsertest.New(t, o.timeout)
 	return &stack{em: em, url: ts.URL, ctx: ctx, secret: secret, watch: watchLeaks(t, ctx, secret, emLog, appLog)}
 }
 
