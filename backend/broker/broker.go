@@ -303,6 +303,8 @@ func (b *Broker) pace(ctx context.Context, deadline time.Time) error {
 		return &Error{Kind: KindRateLimited, RetryAfter: int(delay/time.Second) + 1,
 			Message: fmt.Sprintf("too many viewers at once: the upstream limit of %g exchanges per second puts this one %s away", b.cfg.Rate, delay.Round(time.Second))}
 	}
+	reportWait(ctx, Wait{Step: "rate limit", Reason: fmt.Sprintf("embedlab keeps to the workspace's limit of %g token exchanges per second", b.cfg.Rate),
+		Attempt: 1, Attempts: 1, For: delay})
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	select {

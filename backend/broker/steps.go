@@ -61,6 +61,8 @@ func (b *Broker) call(ctx context.Context, step int, do attempt) (answer, time.D
 		if a.retryAfter > 0 {
 			wait = time.Duration(a.retryAfter) * time.Second
 		}
+		// The progress hook of issue #14: the page shows this wait.
+		reportWait(ctx, Wait{Step: stepNames[step], Reason: waitReason(a, err), Attempt: i + 2, Attempts: b.cfg.Attempts, For: min(wait, b.cfg.MaxBackoff)})
 		select {
 		case <-time.After(min(wait, b.cfg.MaxBackoff)):
 		case <-ctx.Done():
