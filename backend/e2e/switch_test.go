@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"embedlab/backend/browsertest"
 )
 
 // The presenter's demo: switch viewers over and over, slowly and as fast as
@@ -30,6 +32,20 @@ func (r *switchRun) mismatch(format string, args ...any) {
 	if len(r.mismatches) <= 5 {
 		r.t.Errorf(format, args...)
 	}
+}
+
+// markFrame marks the document now in the named frame. A viewer or page
+// change must load a fresh document, so the mark must be gone after it: a
+// same-document navigation (a src that changed only in its #token=
+// fragment) would keep it, and with it the old viewer's rows.
+func (s *stack) markFrame(name string) {
+	_, _ = browsertest.FrameEval[bool](s.ctx, name, `(function(){document.body.setAttribute('data-e2e-old','1');return true})()`)
+}
+
+// freshDocument reports whether the named frame's document is unmarked.
+func (s *stack) freshDocument(name string) bool {
+	old, err := browsertest.FrameEval[bool](s.ctx, name, `document.body.hasAttribute('data-e2e-old')`)
+	return err == nil && !old
 }
 
 // settleDashboard waits until the dashboard page has settled on viewer
@@ -56,6 +72,9 @@ func (s *stack) settleDashboard(t *testing.T, r *switchRun, viewer string, reven
 		time.Sleep(20 * time.Millisecond)
 	}
 	st := s.waitFrame(t, mainFrame, viewer+"'s frame ready", func(st frameState) bool { return st.State == "ready" || st.State == "error" }, 20*time.Second)
+	if !s.freshDocument(mainFrame) {
+		r.mismatch("settle %d: the frame for %s still holds the document of before the switch", r.settles, viewer)
+	}
 	if st.Viewer != viewer || st.Revenue != revenue[viewer] {
 		r.mismatch("settle %d: the page shows %s but the frame shows viewer %q with revenue %s (%s's revenue is %s)",
 			r.settles, viewer, st.Viewer, st.Revenue, viewer, revenue[viewer])
@@ -103,6 +122,7 @@ func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 		start := time.Now()
 		for i := range switchesPerRun {
 			v := viewers[i%2]
+			s.markFrame(mainFrame)
 			click(v)
 			s.settleDashboard(t, r, v, revenue)
 			time.Sleep(100 * time.Millisecond) // a presenter glances at the rows
@@ -121,6 +141,7 @@ func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 			// A burst of 1 to 6 clicks with no pause, then a settle.
 			burst := min(1+rng.IntN(6), switchesPerRun-i)
 			var last string
+			s.markFrame(mainFrame)
 			for range burst {
 				last = viewers[i%2]
 				jsClick(last)
@@ -137,7 +158,8 @@ func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 
 // settleCompare waits until both sides of compare mode have settled on
 // their viewers, then checks inside each frame that its rows are theirs.
-func (s *stack) settleCompare(t *testing.T, r *switchRun, want [2]string, revenue map[string]string) {
+func (s *stack) settleCompare(t *testing.T, r *switchRun, want, was [2]string, revenue map[string]string) {
+	changed := [2]bool{want[0] != was[0], want[1] != was[1]}
 	t.Helper()
 	r.settles++
 	for i, key := range []string{"a", "b"} {
@@ -159,6 +181,9 @@ func (s *stack) settleCompare(t *testing.T, r *switchRun, want [2]string, revenu
 			time.Sleep(20 * time.Millisecond)
 		}
 		st := s.waitFrame(t, "dashboard-frame-"+key, want[i]+"'s frame ready", func(st frameState) bool { return st.State == "ready" || st.State == "error" }, 20*time.Second)
+		if changed[i] && !s.freshDocument("dashboard-frame-"+key) {
+			r.mismatch("settle %d: side %s's frame for %s still holds the document of before the switch", r.settles, key, want[i])
+		}
 		if st.Viewer != want[i] || st.Revenue != revenue[want[i]] {
 			r.mismatch("settle %d: side %s shows %s but its frame shows viewer %q with revenue %s (want %s)",
 				r.settles, key, want[i], st.Viewer, st.Revenue, revenue[want[i]])
@@ -194,6 +219,9 @@ func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 				if fast {
 					burst = min(1+rng.IntN(6), switchesPerRun-i)
 				}
+				was := want
+				s.markFrame("dashboard-frame-a")
+				s.markFrame("dashboard-frame-b")
 				for range burst {
 					if i%7 == 6 {
 						want[0] = lefts[(i/7)%2]
@@ -204,7 +232,7 @@ func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 					}
 					i++
 				}
-				s.settleCompare(t, r, want, revenue)
+				s.settleCompare(t, r, want, was, revenue)
 				if !fast {
 					time.Sleep(100 * time.Millisecond)
 				}
