@@ -84,6 +84,7 @@ type Emulator struct {
 	idp          *idp        // the external identity provider (idp.go)
 	fed          issuerKeys  // identity providers' keys (federation.go)
 	lab          labSwitches // the fault lab's switches (lab.go)
+	down         downSwitch  // the fault lab's "workspace down" (down.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -234,6 +235,7 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
 	e.srv = e.server(e.handler, ln, "emulator")
+	e.down.addr = ln.Addr().String() // where SetDown(false) listens again
 	e.appsSrv = e.server(e.appsHandler, appsLn, "emulator apps proxy")
 	e.idp.srv = e.server(e.idp.handler, idpLn, "emulator identity provider")
 	return e, nil

@@ -27,6 +27,7 @@ const (
 	NoCanRun      = "no-can-run"
 	DropScope     = "drop-scope"
 	BlockOrigin   = "block-origin"
+	WorkspaceDown = "workspace-down"
 )
 
 // Lab drives the fault lab over one emulator.
@@ -90,6 +91,11 @@ var definitions = []api.LabToggle{
 		Effect:    "The token is fine, but the browser refuses to show the frame (a blank or 'refused to connect' box); after a few seconds the page checks the workspace's frame-ancestors.",
 		Diagnosis: "The workspace does not allow embedding from this origin (origin_not_allowed): add it to the approved embedding domains.",
 		Try:       "/?viewer=viewer-emea"},
+	{ID: WorkspaceDown, Title: "Workspace down",
+		Action:    "The workspace stops listening: every connection to its origin (token endpoint, tokeninfo, embed page, query API) is refused, as when it is unreachable.",
+		Effect:    "A new token cannot be got: the dashboard page names the unreachable workspace with a Try again button. A frame that loads now stays blank; after a few seconds the page says why over it, offers Retry, and checks again every 3 seconds. Turn it off and the frame reloads by itself.",
+		Diagnosis: "The workspace could not be reached (upstream_unreachable), in the token card or over the frame.",
+		Try:       "/?viewer=viewer-emea&page=products"},
 }
 
 // Toggles lists the toggles and which are on.
@@ -145,7 +151,7 @@ func (l *Lab) Reset() error {
 
 // applyLocked restores the initial workspace, then applies the toggles
 // that are on, then makes the app forget its cached tokens.
-func (l *Lab) applyLocked() error {
+func (l *Lab) applyLocked() (retErr error) {
 	defer func() {
 		if l.forget != nil {
 			l.forget()
@@ -180,6 +186,12 @@ func (l *Lab) applyLocked() error {
 			return err
 		}
 	}
+	// Last, so the state above is in place when the workspace comes back.
+	defer func() {
+		if err := l.em.SetDown(on[WorkspaceDown]); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	return l.em.Update(func(s *emulator.State) {
 		for i := range s.ServicePrincipals {
 			if on[RevokeSecret] && s.ServicePrincipals[i].ApplicationID == l.clientID {
