@@ -19,11 +19,13 @@ type comparePage struct {
 
 	basics embedBasics
 	sides  [2]viewerToken
+	ctx    app.Context // the page's, from OnNav (see dashboardPage.ctx)
 }
 
 var sideKeys = [2]string{"a", "b"}
 
 func (p *comparePage) OnNav(ctx app.Context) {
+	p.ctx = ctx
 	ctx.Page().SetTitle("Compare viewers · embedlab")
 	q := ctx.Page().URL().Query()
 	a, b := q.Get("a"), q.Get("b")
@@ -55,7 +57,7 @@ func (p *comparePage) choose(ctx app.Context, a, b string) {
 func (p *comparePage) retry(i int) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		if !p.basics.unknownViewer(p.sides[i].viewer) {
-			p.sides[i].restart(ctx, nil)
+			p.sides[i].restart(p.ctx, nil)
 		}
 	}
 }
@@ -154,7 +156,7 @@ func (p *comparePage) renderSide(i int) app.UI {
 			return side.renderWait("waiting-"+key, viewerName(p.basics.viewers, side.viewer), time.Now())
 		}),
 		app.If(tok != nil, func() app.UI {
-			f := newDashboardFrame(func(ctx app.Context) { p.sides[i].fetch(ctx, true, nil) }, nil)
+			f := newDashboardFrame(func(app.Context) { p.sides[i].fetch(p.ctx, true, nil) }, nil)
 			st := p.basics.settings
 			f.IKey, f.IInstanceURL, f.IWorkspaceID, f.IDashboardID = key, st.InstanceURL, st.WorkspaceID, st.DashboardID
 			f.IViewerID, f.IToken, f.IExpiresAt, f.IMargin = tok.Viewer.ID, tok.Token, tok.ExpiresAt, margin(st)

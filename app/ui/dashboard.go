@@ -20,9 +20,15 @@ type dashboardPage struct {
 	page   string
 	tok    viewerToken
 	events []frameEvent
+	// ctx is the page's own context, from OnNav. Work started by a click
+	// dispatches its answer through it: a handler's ctx belongs to the
+	// clicked element, and go-app drops a dispatch once that element is
+	// gone (the Try again button is, as soon as it is clicked).
+	ctx app.Context
 }
 
 func (p *dashboardPage) OnNav(ctx app.Context) {
+	p.ctx = ctx
 	ctx.Page().SetTitle("Dashboard · embedlab")
 	q := ctx.Page().URL().Query()
 	want, page := q.Get("viewer"), q.Get("page")
@@ -78,13 +84,13 @@ func (p *dashboardPage) addEvent(ev frameEvent) {
 	}
 }
 
-func (p *dashboardPage) onExpiring(ctx app.Context) { p.tok.fetch(ctx, true, p.tokenDone) }
+func (p *dashboardPage) onExpiring(ctx app.Context) { p.tok.fetch(p.ctx, true, p.tokenDone) }
 
 func (p *dashboardPage) retry(ctx app.Context, e app.Event) {
 	if p.basics.unknownViewer(p.tok.viewer) {
 		return
 	}
-	p.tok.restart(ctx, p.tokenDone)
+	p.tok.restart(p.ctx, p.tokenDone)
 	p.events = nil
 }
 

@@ -74,6 +74,10 @@ type dashboardFrame struct {
 
 	watch frameWatchdog // framecheck.go
 
+	// ctx is the frame's own context, from OnMount: timers and the Retry
+	// button's work dispatch through it, never through a handler's ctx,
+	// which go-app stops delivering to once the clicked element is gone.
+	ctx        app.Context
 	dismounted bool
 }
 
@@ -102,6 +106,7 @@ func (f *dashboardFrame) instanceOrigin() string {
 }
 
 func (f *dashboardFrame) OnMount(ctx app.Context) {
+	f.ctx = ctx
 	f.listener = app.FuncOf(func(this app.Value, args []app.Value) any {
 		if len(args) > 0 {
 			f.onMessage(ctx, args[0])
@@ -192,11 +197,11 @@ func (f *dashboardFrame) mount(ctx app.Context, why string) {
 
 // remount loads the same viewer and page again in a new iframe (the
 // watchdog's retry).
-func (f *dashboardFrame) remount(ctx app.Context, why string) {
-	if f.dismounted {
+func (f *dashboardFrame) remount(why string) {
+	if f.dismounted || f.listener == nil {
 		return
 	}
-	f.mount(ctx, why)
+	f.mount(f.ctx, why)
 }
 
 // embedURL is the iframe's src. The first token travels in the fragment,

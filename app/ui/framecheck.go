@@ -109,7 +109,7 @@ func (w *frameWatchdog) check(ctx app.Context, f *dashboardFrame, gen int) {
 				// The cause is gone: the workspace answers, allows this
 				// origin and has the page. Load the frame again.
 				w.problem = nil
-				f.remount(ctx, "the workspace answers again: loading the dashboard anew")
+				f.remount("the workspace answers again: loading the dashboard anew")
 				return
 			}
 			if problem == nil {
@@ -184,7 +184,7 @@ func (w *frameWatchdog) render(f *dashboardFrame) app.UI {
 		&troubleshooter{IErr: w.problem},
 		app.Div().Class("row").Body(
 			app.Button().Class("retry").Type("button").Text("Retry now").OnClick(func(ctx app.Context, e app.Event) {
-				f.remount(ctx, "retry: loading the dashboard anew")
+				f.remount("retry: loading the dashboard anew")
 			}),
 			app.If(auto != "", func() app.UI { return app.Span().Class("muted small").Text(auto) }),
 		),

@@ -63,7 +63,7 @@ var definitions = []api.LabToggle{
 		Try:       "/?viewer=viewer-emea"},
 	{ID: RateStorm, Title: "Rate-limit storm",
 		Action:    "tokeninfo answers 429 Too Many Requests (Retry-After: 1) to the next 100 calls, and dashboard loads are limited to 1 per second.",
-		Effect:    "Switching to a viewer takes a few seconds while the backend retries, then the dashboard page shows the rate-limit diagnosis; frames of several viewers wait and retry.",
+		Effect:    "Switching to a viewer takes a few seconds while the backend retries; the page shows what it waits for (tokeninfo's 429), a countdown and the attempt, then the rate-limit diagnosis with Try again; frames of several viewers wait and retry.",
 		Diagnosis: "The workspace is rate limiting dashboard tokens (upstream_rate_limited).",
 		Try:       "/?viewer=viewer-apac"},
 	{ID: RevokeSecret, Title: "Revoke the service principal's secret",
