@@ -68,7 +68,10 @@ func (t *tokenInspector) Render() app.UI {
 	pc, pcErr := wire.ParseCustomClaim(c.CustomClaim)
 	countdown := countdownText(tok, time.Now())
 	return app.Section().ID("inspector").Class("card").Body(
-		app.H2().Text("Token inspector"),
+		app.Div().Class("frame-head").Body(
+			app.H2().Text("Token inspector"),
+			&copyButton{IText: tok.Token, ILabel: "Copy token"},
+		),
 		app.P().Class("note").Text("Decoded in the browser without checking the signature: the browser holds no keys. The workspace verifies it against its JWKS on every call."),
 		app.Div().Class("viewer-claim").Body(
 			app.Div().Body(app.Span().Class("label").Text("external_viewer_id"), app.Code().ID("claim-viewer").Text(orDash(pc.ExternalViewerID))),
