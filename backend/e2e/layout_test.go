@@ -58,9 +58,9 @@ func TestDashboardFitsAPhoneAndAProjector(t *testing.T) {
 				t.Fatal(err)
 			}
 			if size.w == 1280 && pg.frame == mainFrame {
-				// Chart labels of at least 12 px (issue #14) are not done:
-				// they need the emulator's chart renderer to draw larger
-				// text; the figure is logged below.
+				if fit.Labels == 0 || fit.MinFontPx < 12 {
+					t.Errorf("%s: the smallest of %d chart labels is drawn at %.1f px, want at least 12", name, fit.Labels, fit.MinFontPx)
+				}
 				if fit.InnerScroll {
 					t.Errorf("%s: the frame (%d px) needs its own scroll for %d px of dashboard", name, fit.ViewportH, fit.ScrollH)
 				}
