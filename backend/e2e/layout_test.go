@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
@@ -71,5 +74,54 @@ func TestDashboardFitsAPhoneAndAProjector(t *testing.T) {
 	// The nav is there at 390 px, in the dark bar, and scrolls rather than breaking the page.
 	if v := s.eval(t, `(function(){var n=document.querySelector('.topbar nav');var r=n.getBoundingClientRect();return r.width<=390&&getComputedStyle(n).overflowX==='auto'?'ok':'bad '+r.width})()`); v != "ok" {
 		t.Errorf("nav at 390 px: %s", v)
+	}
+}
+
+// Issue #14: at 390 px every signed-in page broke (the page 799 px wide,
+// nav links white on a light background). Every page, at a phone's width
+// and on a projector, in light and dark mode: no page wider than the window.
+func TestEveryPageFitsAPhone(t *testing.T) {
+	s := newLabStack(t)
+	s.login(t, "admin", "admin-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
+	pages := []struct{ name, path, ready string }{
+		{"dashboard", "/?viewer=viewer-emea", `!!document.getElementById('dashboard-frame-main')`},
+		{"compare", "/compare", `!!document.getElementById('dashboard-frame-b')`},
+		{"call-app", "/call-app", `!!document.querySelector('main')`},
+		{"doctor", "/doctor", `!!document.querySelector('main')`},
+		{"workshop", "/workshop", `document.querySelectorAll('.exercise').length > 0`},
+		{"lab", "/lab", `document.querySelectorAll('#lab .toggle').length > 0`},
+		{"trainer", "/trainer", `!!document.querySelector('main')`},
+	}
+	for _, dark := range []bool{false, true} {
+		scheme := map[bool]string{false: "light", true: "dark"}[dark]
+		if _, err := chromedp.Run(s.ctx, func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
+			return cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []int{390, 1280} {
+			if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(int64(w), 800)); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range pages {
+				if dark && p.name != "dashboard" && p.name != "lab" {
+					continue
+				}
+				s.open(t, p.path)
+				s.wait(t, p.name, p.ready, 30*time.Second)
+				time.Sleep(700 * time.Millisecond) // the frame's first paint, for the screenshot
+				browsertest.Screenshot(t, s.ctx, fmt.Sprintf("page-%s-%d-%s", p.name, w, scheme))
+				if got := s.eval(t, `String(document.documentElement.scrollWidth)`); got != fmt.Sprint(w) {
+					t.Errorf("%s at %d px (%s): the page is %s px wide", p.name, w, scheme, got)
+				}
+				if dark {
+					if bg := s.eval(t, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(13, 17, 23)" {
+						t.Errorf("%s in dark mode: body background %s", p.name, bg)
+					}
+				}
+			}
+		}
 	}
 }

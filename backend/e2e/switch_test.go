@@ -244,3 +244,23 @@ func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 		})
 	}
 }
+
+// Issue #14: compare with an unknown viewer id showed another viewer in the
+// right dropdown and "Getting a token..." for good.
+func TestCompareWithAnUnknownViewerSaysSo(t *testing.T) {
+	s := newStack(t, options{})
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
+	s.open(t, "/compare?a=viewer-emea&b=viewer-mars")
+	s.waitFrame(t, "dashboard-frame-a", "EMEA rows on the left", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)
+	s.wait(t, "the unknown viewer named", `(function(){var t=document.querySelector('#side-b #trouble'), p=document.getElementById('pick-b'),
+		v=document.getElementById('verdict');
+		return !!t && t.dataset.code==='unknown_viewer' && t.innerText.indexOf('viewer-mars')>=0 && p.value==='viewer-mars' &&
+			p.options[p.selectedIndex].text.indexOf('not one of your viewers')>=0 && v.dataset.failed==='b';})()`, 15*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-compare-unknown-viewer")
+	// Picking a real viewer recovers.
+	if _, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](`(function(){var p=document.getElementById('pick-b');p.value='viewer-amer';p.dispatchEvent(new Event('change',{bubbles:true}));return true})()`)); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFrame(t, "dashboard-frame-b", "AMER rows on the right", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-amer" }, 30*time.Second)
+}
