@@ -130,6 +130,7 @@ func (p *dashboardPage) Render() app.UI {
 							app.H2().ID("frame-title").DataSet("viewer", tok.Viewer.ID).Text("Dashboard as "+viewerName(p.basics.viewers, tok.Viewer.ID)),
 							app.Span().Class("muted").Text("An iframe on "+p.basics.settings.InstanceURL+": its rows are filtered by the workspace, not by this page."),
 						),
+						skewBanner(tok),
 						p.renderPages(),
 						p.renderFrame(tok),
 					)

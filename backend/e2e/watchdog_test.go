@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -56,4 +57,23 @@ func TestWorkspaceDownIsNamedAndTheFrameRecoversByItself(t *testing.T) {
 	s.toggle(t, lab.WorkspaceDown, false)
 	s.open(t, "/?viewer=viewer-amer")
 	s.waitFrame(t, mainFrame, "AMER rows once the toggle is off", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-amer" }, 30*time.Second)
+}
+
+// Issue #14: the clock-skew card promised a warning in the frame that never
+// came. The page now warns above the frame (the frame itself keeps its
+// rows: the workspace checks exp on its own clock), as the card says.
+func TestClockSkewIsWarnedAboveTheFrame(t *testing.T) {
+	s := newLabStack(t)
+	s.login(t, "ada", "ada-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.toggle(t, lab.ClockSkew, true)
+	if card := s.eval(t, `document.querySelector('#toggle-`+lab.ClockSkew+`').innerText`); !strings.Contains(card, "warning above the frame") {
+		t.Errorf("the card does not promise the warning: %q", card)
+	}
+	s.open(t, "/?viewer=viewer-emea")
+	s.waitFrame(t, mainFrame, "EMEA rows despite the skew", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)
+	s.wait(t, "the warning above the frame", `(function(){var w=document.querySelector('#frame-card #frame-clock-skew');
+		return !!w && w.innerText.indexOf('2h0m0s behind')>=0;})()`, 10*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-dashboard-clock-skew")
+	s.toggle(t, lab.ClockSkew, false)
 }

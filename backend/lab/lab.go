@@ -58,7 +58,7 @@ var definitions = []api.LabToggle{
 		Try:       "/?viewer=viewer-emea"},
 	{ID: ClockSkew, Title: "Workspace clock 2 hours behind",
 		Action:    "The workspace's clock runs 2 hours behind this machine's.",
-		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: the inspector shows a token that expired an hour ago although it was just issued and names the skew in a warning; the frame still shows its rows, because the workspace checks exp on its own clock.",
+		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: a warning above the frame names the difference between the clocks, and the inspector shows a token that expired an hour ago although it was just issued; the frame itself still shows its rows, because the workspace checks exp on its own clock.",
 		Diagnosis: "Clock skew: the inspector says the token arrived already expired and names the difference between the workspace's clock and yours.",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: RateStorm, Title: "Rate-limit storm",
