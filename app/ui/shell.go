@@ -74,7 +74,9 @@ func currentSession(ctx app.Context) (api.Session, bool, error) {
 	var s api.Session
 	status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
 	if status == http.StatusUnauthorized {
-		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+		// Keep where the user was going, so a deep link survives sign-in.
+		next := app.Window().Get("location").Get("pathname").String() + app.Window().Get("location").Get("search").String()
+		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(loginURL(next)) })
 		return s, false, nil
 	}
 	return s, true, err
@@ -92,25 +94,5 @@ func loadSignedIn(ctx app.Context, path string, out any, done func(ctx app.Conte
 			_, err = request(http.MethodGet, path, "", nil, out)
 		}
 		ctx.Dispatch(func(ctx app.Context) { done(ctx, s, err) })
-	})
-}
-
-// loadBasics reads who is signed in, the embed settings and the viewers.
-// A missing session sends the browser to the login page.
-func loadBasics(ctx app.Context, done func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error)) {
-	ctx.Async(func() {
-		s, ok, err := currentSession(ctx)
-		if !ok {
-			return
-		}
-		var st api.EmbedSettings
-		var vs api.Viewers
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathEmbedSettings, "", nil, &st)
-		}
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathViewers, "", nil, &vs)
-		}
-		ctx.Dispatch(func(ctx app.Context) { done(s, st, vs.Viewers, err) })
 	})
 }

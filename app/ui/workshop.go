@@ -149,6 +149,7 @@ func (p *workshopPage) renderExercise(n int, x api.Exercise) app.UI {
 			return app.Div().Class("command").Body(
 				app.If(c.Label != "", func() app.UI { return app.Span().Class("label").Text(c.Label) }),
 				app.Pre().Body(app.Code().Text(c.Shell)),
+				&copyButton{IText: c.Shell, ILabel: "Copy command"},
 			)
 		}),
 		app.Details().Class("hints").Body(

@@ -369,6 +369,8 @@ func (b *Broker) pace(ctx context.Context, deadline time.Time) error {
 		return &Error{Kind: KindRateLimited, RetryAfter: int(delay/time.Second) + 1,
 			Message: fmt.Sprintf("too many viewers at once: the upstream limit of %g exchanges per second puts this one %s away", b.cfg.Rate, delay.Round(time.Second))}
 	}
+	reportWait(ctx, Wait{Step: "rate limit", Reason: fmt.Sprintf("embedlab keeps to the workspace's limit of %g token exchanges per second", b.cfg.Rate),
+		Attempt: 1, Attempts: 1, For: delay})
 	if err := b.cfg.Sleep(ctx, delay); err != nil {
 		r.CancelAt(b.cfg.Now())
 		return &Error{Kind: KindRateLimited, RetryAfter: 1, Message: "the request ended while waiting for the upstream rate limit", Err: err}

@@ -76,6 +76,8 @@ func (b *Broker) call(ctx context.Context, step int, do attempt) (answer, time.D
 		if a.retryAfter > 0 {
 			wait = time.Duration(a.retryAfter) * time.Second
 		}
+		// The progress hook of issue #14: the page shows this wait.
+		reportWait(ctx, Wait{Step: stepNames[step], Reason: waitReason(a, err), Attempt: i + 2, Attempts: b.cfg.Attempts, For: min(wait, b.cfg.MaxBackoff)})
 		if err := b.cfg.Sleep(ctx, min(wait, b.cfg.MaxBackoff)); err != nil {
 			return a, b.cfg.Now().Sub(start), err
 		}

@@ -94,6 +94,7 @@ type Emulator struct {
 	owners       sync.Map       // principal → workshop participant (participants.go)
 	partMu       sync.Mutex     // guards participants; taken after mu, never before
 	participants map[string]participantGrant
+	down         downSwitch // the fault lab's "workspace down" (down.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -259,6 +260,7 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
 	e.srv = e.server(e.handler, ln, "emulator")
+	e.down.addr = ln.Addr().String() // where SetDown(false) listens again
 	e.appsSrv = e.server(e.appsHandler, appsLn, "emulator apps proxy")
 	e.idp.srv = e.server(e.idp.handler, idpLn, "emulator identity provider")
 	return e, nil

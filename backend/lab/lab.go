@@ -28,6 +28,7 @@ const (
 	NoCanRun      = "no-can-run"
 	DropScope     = "drop-scope"
 	BlockOrigin   = "block-origin"
+	WorkspaceDown = "workspace-down"
 )
 
 // ShortTokenLifetime is the short-lifetime toggle's token lifetime: a
@@ -63,12 +64,12 @@ var definitions = []api.LabToggle{
 		Try:       "/?viewer=viewer-emea"},
 	{ID: ClockSkew, Title: "Workspace clock 2 hours behind",
 		Action:    "The workspace's clock runs 2 hours behind this machine's.",
-		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: the inspector shows a token that expired an hour ago although it was just issued, and the frame warns that the token has expired.",
+		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: a warning above the frame names the difference between the clocks, and the inspector shows a token that expired an hour ago although it was just issued; the frame itself still shows its rows, because the workspace checks exp on its own clock.",
 		Diagnosis: "Clock skew: the inspector says the token arrived already expired and names the difference between the workspace's clock and yours.",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: RateStorm, Title: "Rate-limit storm",
 		Action:    "tokeninfo answers 429 Too Many Requests (Retry-After: 1) to the next 100 calls, and dashboard loads are limited to 1 per second.",
-		Effect:    "Switching to a viewer takes a few seconds while the backend retries, then the dashboard page shows the rate-limit diagnosis; frames of several viewers wait and retry.",
+		Effect:    "Switching to a viewer takes a few seconds while the backend retries; the page shows what it waits for (tokeninfo's 429), a countdown and the attempt, then the rate-limit diagnosis with Try again; frames of several viewers wait and retry.",
 		Diagnosis: "The workspace is rate limiting dashboard tokens (upstream_rate_limited).",
 		Try:       "/?viewer=viewer-apac"},
 	{ID: RevokeSecret, Title: "Revoke the service principal's secret",
@@ -96,6 +97,11 @@ var definitions = []api.LabToggle{
 		Effect:    "The token is fine, but the browser refuses to show the frame (a blank or 'refused to connect' box); after a few seconds the page checks the workspace's frame-ancestors.",
 		Diagnosis: "The workspace does not allow embedding from this origin (origin_not_allowed): add it to the approved embedding domains.",
 		Try:       "/?viewer=viewer-emea"},
+	{ID: WorkspaceDown, Title: "Workspace down",
+		Action:    "The workspace stops listening: every connection to its origin (token endpoint, tokeninfo, embed page, query API) is refused, as when it is unreachable.",
+		Effect:    "A new token cannot be got: the dashboard page names the unreachable workspace with a Try again button. A frame that loads now stays blank; after a few seconds the page says why over it, offers Retry, and checks again every 3 seconds. Turn it off and the frame reloads by itself.",
+		Diagnosis: "The workspace could not be reached (upstream_unreachable), in the token card or over the frame.",
+		Try:       "/?viewer=viewer-emea&page=products"},
 }
 
 // Toggles lists the toggles and which are on.
@@ -151,7 +157,7 @@ func (l *Lab) Reset() error {
 
 // applyLocked restores the initial workspace, then applies the toggles
 // that are on, then makes the app forget its cached tokens.
-func (l *Lab) applyLocked() error {
+func (l *Lab) applyLocked() (retErr error) {
 	defer func() {
 		if l.forget != nil {
 			l.forget()
@@ -186,6 +192,12 @@ func (l *Lab) applyLocked() error {
 			return err
 		}
 	}
+	// Last, so the state above is in place when the workspace comes back.
+	defer func() {
+		if err := l.em.SetDown(on[WorkspaceDown]); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	return l.em.Update(func(s *emulator.State) {
 		for i := range s.ServicePrincipals {
 			if on[RevokeSecret] && s.ServicePrincipals[i].ApplicationID == l.clientID {

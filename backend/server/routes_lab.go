@@ -213,7 +213,11 @@ func (s *Server) embedCheck(c echo.Context) error {
 	if u, err := url.Parse(origin); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || origin != u.Scheme+"://"+u.Host {
 		return fail(http.StatusBadRequest, "bad_request", "origin must be an origin such as http://localhost:3000")
 	}
-	u := wire.EmbedURL(s.settings.InstanceURL, s.settings.WorkspaceID, s.settings.DashboardID, "", "")
+	page := c.QueryParam("page")
+	if len(page) > 200 {
+		return fail(http.StatusBadRequest, "bad_request", "page must be a dashboard page id")
+	}
+	u := wire.EmbedURL(s.settings.InstanceURL, s.settings.WorkspaceID, s.settings.DashboardID, page, "")
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -223,7 +227,7 @@ func (s *Server) embedCheck(c echo.Context) error {
 			fix: "check INSTANCE_URL and the network", cause: err}
 	}
 	res.Body.Close()
-	out := api.EmbedCheck{Origin: origin, FrameAncestors: []string{}}
+	out := api.EmbedCheck{Origin: origin, FrameAncestors: []string{}, PageStatus: res.StatusCode}
 	for _, d := range strings.Split(res.Header.Get("Content-Security-Policy"), ";") {
 		f := strings.Fields(d)
 		if len(f) == 0 || f[0] != "frame-ancestors" {

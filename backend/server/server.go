@@ -78,6 +78,7 @@ type Server struct {
 	log      *slog.Logger
 	settings Settings
 	mappers  []func(error) *problem
+	waits    *tokenWaits // routes_wait.go
 	echo     *echo.Echo
 	sessions *session.Manager
 	viewers  *viewers.Set
@@ -91,7 +92,8 @@ type Server struct {
 // New builds the application.
 func New(d Deps) *Server {
 	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready, apps: d.Apps,
-		lab: d.Lab, workshop: d.Workshop, mappers: []func(error) *problem{domainProblem, appsProblem, workshopProblem}}
+		lab: d.Lab, workshop: d.Workshop, mappers: []func(error) *problem{domainProblem, appsProblem, workshopProblem},
+		waits: newTokenWaits()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -119,6 +121,7 @@ func New(d Deps) *Server {
 	auth.DELETE("/session", s.sessions.HandleLogout)
 	auth.GET("/viewers", s.listViewers)
 	auth.GET("/embed-token", s.embedToken)
+	auth.GET(strings.TrimPrefix(api.PathEmbedTokenWait, "/api"), s.embedTokenWait)
 	if s.apps != nil {
 		s.appsRoutes(a, auth)
 		if s.apps.U2M != nil {

@@ -195,4 +195,7 @@ type EmbedCheck struct {
 	Allowed        bool     `json:"allowed"`
 	Known          bool     `json:"known"` // false when the workspace sent no frame-ancestors
 	FrameAncestors []string `json:"frame_ancestors"`
+	// PageStatus is the HTTP status of the embed page (of ?page= when
+	// given): 404 when the workspace has no such dashboard or page.
+	PageStatus int `json:"page_status,omitempty"`
 }
