@@ -9,6 +9,10 @@
 //
 // Tokens stay in this process: callers get claims and diagnoses, never a
 // refresh token. Calls go only to app URLs (https://*.databricksapps.com,
-// or the emulator's Apps proxy), so a token is never sent to a host a user
-// typed in.
+// or the emulator's Apps proxy on its own port), so a token is never sent to
+// a host a user typed in.
+//
+// The sources' ids, labels and the role each needs are one table shared
+// with the page and the CLI (shared/api.Sources); who may use which is the
+// server's call (backend/server), not this package's.
 package apps

@@ -18,7 +18,7 @@ import (
 
 // Source gets bearer tokens for calling an app.
 type Source interface {
-	// Kind is one of the Kind constants.
+	// Kind is the source's id in the shared table (api.Sources: api.SourceM2M, ...).
 	Kind() string
 	// Describe says in one line where the tokens come from.
 	Describe() string
