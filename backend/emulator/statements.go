@@ -256,14 +256,10 @@ func (e *Emulator) handleExecuteStatement(w http.ResponseWriter, r *http.Request
 		params[p.Name] = p.Value
 	}
 	limit := int(min(q.RowLimit, 1<<30))
-	bytes := int64(maxInlineBytes)
-	if q.ByteLimit > 0 {
-		bytes = min(bytes, q.ByteLimit)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
 	st := &statement{id: statementID(), principal: c.Subject, state: wire.StatementPending, cancel: cancel, done: make(chan struct{})}
 	e.statements.add(st)
-	go e.runStatement(ctx, st, dashboard.Statement{SQL: q.Statement, Params: params, RowLimit: limit, MaxBytes: bytes,
+	go e.runStatement(ctx, st, dashboard.Statement{SQL: q.Statement, Params: params, RowLimit: limit, ByteLimit: q.ByteLimit, MaxBytes: maxInlineBytes,
 		CanRead: func(table string) bool {
 			e.mu.RLock()
 			defer e.mu.RUnlock()

@@ -73,6 +73,11 @@ func TestStatementBindsParametersAndReturnsRows(t *testing.T) {
 	if sr.Status.State != wire.StatementSucceeded || len(sr.Result.DataArray) != 7 || !sr.Manifest.Truncated || sr.Manifest.TotalRowCount != 7 {
 		t.Errorf("row_limit 7: %s", r.body)
 	}
+	// Byte limit: cut, and said so.
+	r, sr = execute(t, em, tok, wire.ExecuteStatementRequest{Statement: "SELECT region FROM sales", WarehouseID: warehouseID, ByteLimit: 40})
+	if sr.Status.State != wire.StatementSucceeded || len(sr.Result.DataArray) != 10 || !sr.Manifest.Truncated || sr.Manifest.TotalByteCount != 40 {
+		t.Errorf("byte_limit 40 (ten 4-byte regions): %s", r.body)
+	}
 	// A marker without its parameter fails as Databricks does.
 	r, sr = execute(t, em, tok, wire.ExecuteStatementRequest{Statement: "SELECT * FROM sales WHERE region = :nope", WarehouseID: warehouseID})
 	if sr.Status.State != wire.StatementFailed || !strings.Contains(sr.Status.Error.Message, "UNBOUND_SQL_PARAMETER") {

@@ -26,6 +26,9 @@ type Statement struct {
 	// RowLimit caps the rows (0: no cap but MaxBytes); Truncated says
 	// when there were more.
 	RowLimit int
+	// ByteLimit cuts the result once its values pass that many bytes (0:
+	// none), setting Truncated, as the request's byte_limit does.
+	ByteLimit int64
 	// MaxBytes bounds the result's values in bytes: the statement fails
 	// past it, as an INLINE result over its limit does.
 	MaxBytes int64
@@ -162,18 +165,24 @@ func readStatementRows(rows *sql.Rows, st Statement) (*StatementResult, error) {
 			return nil, err
 		}
 		row := make([]*string, len(vals))
+		var size int64
 		for i, v := range vals {
 			if open[i] && v != nil {
 				res.Columns[i].TypeName, open[i] = typeOfValue(v), false
 			}
 			if s, ok := jsonArrayValue(v); ok {
 				row[i] = &s
-				res.Bytes += int64(len(s))
+				size += int64(len(s))
 			}
 		}
-		if st.MaxBytes > 0 && res.Bytes > st.MaxBytes {
+		if st.ByteLimit > 0 && res.Bytes+size > st.ByteLimit {
+			res.Truncated = true
+			break
+		}
+		if st.MaxBytes > 0 && res.Bytes+size > st.MaxBytes {
 			return nil, ErrTooLarge
 		}
+		res.Bytes += size
 		res.Rows = append(res.Rows, row)
 	}
 	if err := rows.Err(); err != nil {
