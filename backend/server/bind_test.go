@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,6 +38,29 @@ func TestBindJSONTakesJSONOnly(t *testing.T) {
 	} {
 		if b, err := bind(c.ctype, c.payload); err == nil || b.ID != "" {
 			t.Errorf("%s %q: %+v bound, want an error", c.ctype, c.payload, b)
+		}
+	}
+}
+
+// c.Bind anywhere in the server links Echo's XML and form binder back into
+// the Databricks App binary (147 KB, see bindJSON): the API uses bindJSON.
+func TestNoHandlerUsesEchoBind(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if strings.Contains(line, ".Bind(") {
+				t.Errorf("%s:%d calls Bind; decode the body with bindJSON: %s", f, i+1, strings.TrimSpace(line))
+			}
 		}
 	}
 }

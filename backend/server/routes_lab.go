@@ -162,7 +162,7 @@ func (s *Server) trainer(c echo.Context) error {
 // trainerReset forgets one participant's progress, for a trainer.
 func (s *Server) trainerReset(c echo.Context) error {
 	var in api.TrainerReset
-	if err := c.Bind(&in); err != nil || in.User == "" {
+	if err := bindJSON(c, &in); err != nil || in.User == "" {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"user\": PARTICIPANT, \"exercise\": ID or empty for all}")
 	}
 	if err := s.workshop.ResetParticipant(c.Request().Context(), in.User, in.Exercise); err != nil {
