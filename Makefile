@@ -14,8 +14,10 @@ run: wasm
 	$(GO) run ./backend
 
 ## test: vet, build the Wasm and run every test, browser tests included, then a short fuzz pass
+## (-timeout 30m: the browser tests of backend/e2e alone take over 10 minutes
+## on 2 busy cores, e.g. 200 viewer switches per page and a page held open 60 s)
 test: vet wasm browser
-	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 ./...
+	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory fuzz
 
 ## fuzz: each fuzz target for FUZZTIME (3s; e.g. FUZZTIME=2m for a real hunt)
