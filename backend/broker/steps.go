@@ -187,7 +187,17 @@ func (b *Broker) servicePrincipalToken(ctx context.Context, renew bool) (string,
 		step  api.TraceStep
 	}
 	v, err, _ := b.spFlight.Do("", func() (any, error) {
-		tok, step, err := b.fetchServicePrincipalToken(ctx, held.gen)
+		// A flight that ended between the read above and this one has
+		// stored a token this caller can use: without this second look, a
+		// caller arriving just after a step 1 made another one.
+		b.spMu.Lock()
+		cur := b.sp
+		b.spMu.Unlock()
+		if cur.token != "" && (!renew || cur.token != held.token) && b.cfg.Now().Before(cur.exp.Add(-spTokenReuseMargin)) {
+			return fetched{cur.token, api.TraceStep{Name: step1Name, Reused: true, Purpose: step1Purpose,
+				Note: "Reused the service principal token another request had just fetched (expires " + cur.exp.UTC().Format(time.RFC3339) + "): no call."}}, nil
+		}
+		tok, step, err := b.fetchServicePrincipalToken(ctx, cur.gen)
 		return fetched{tok, step}, err
 	})
 	f := v.(fetched)

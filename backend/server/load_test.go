@@ -122,19 +122,31 @@ func TestThousandViewersAtOnce(t *testing.T) {
 		}
 		seen[r.token] = r.viewer
 	}
-	calls := 0
+	calls, answered, throttled := 0, 0, 0
 	for _, e := range f.em.Requests(0) {
 		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
 			calls++
+			switch e.Status {
+			case http.StatusOK:
+				answered++
+			case http.StatusTooManyRequests:
+				throttled++
+			}
 		}
 	}
-	t.Logf("%d viewers in %s: %d errors, %d client retries, %d upstream calls", n, elapsed.Round(time.Millisecond), errs, retries, calls)
+	t.Logf("%d viewers in %s: %d errors, %d client retries, %d upstream calls (%d answered 200, %d throttled 429)",
+		n, elapsed.Round(time.Millisecond), errs, retries, calls, answered, throttled)
 	if errs > 0 {
 		t.Fatalf("%d of %d viewers saw an error", errs, n)
 	}
-	// Two calls per viewer (tokeninfo, exchange) plus the service
-	// principal's token, and a few retried 429s at most.
-	if calls > 2*n+20 {
-		t.Errorf("%d upstream calls for %d viewers", calls, n)
+	// Two calls answered per viewer (tokeninfo, exchange) plus the service
+	// principal's token: never an exchange twice. How many 429s the
+	// workspace's limit adds depends on the machine's load (12 to 147 seen
+	// on 2 busy cores), so they are bounded apart, and loosely.
+	if answered > 2*n+1 || calls-answered-throttled > 0 {
+		t.Errorf("%d upstream calls for %d viewers: %d answered 200 (at most %d), %d neither 200 nor 429", calls, n, answered, 2*n+1, calls-answered-throttled)
+	}
+	if throttled > n/4 {
+		t.Errorf("%d of %d upstream calls throttled: the broker's pacing is not keeping to the workspace's limit", throttled, calls)
 	}
 }
