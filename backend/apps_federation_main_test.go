@@ -14,10 +14,11 @@ import (
 
 // Token federation through the Call an app API of `embedlab serve` with
 // the emulator: its identity provider's users and workloads are offered,
-// exchanged, or sent as is.
+// exchanged, or sent as is. Everyone may use their own identity; others'
+// need the role server-identities (admin has it; issue 16, F2).
 func TestFederationThroughTheAPI(t *testing.T) {
 	app := startServe(t, nil)
-	b := signedIn(t, app, "ada", "ada-demo-pass")
+	b := signedIn(t, app, "admin", "admin-demo-pass")
 
 	var ov api.AppsOverview
 	_, body := b.do(http.MethodGet, app+api.PathApps, nil)
@@ -74,8 +75,10 @@ func TestFederationThroughTheAPI(t *testing.T) {
 		r.Diagnosis.Reason != wire.AppsReasonIdPTokenNotExchanged || !strings.Contains(r.Diagnosis.Fix, "token federation") {
 		t.Fatalf("idp-direct: %+v", r)
 	}
-	// Refused exchanges: no call is made; the problem says why and how to fix it.
-	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "linus@example.com"}, http.StatusBadGateway); !strings.Contains(body, "user not found") || !strings.Contains(body, `"fix"`) {
+	// Refused exchanges: no call is made; the problem says why and how to
+	// fix it (for an unknown user: add the user, not "issuer and audience").
+	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "linus@example.com"}, http.StatusBadGateway); !strings.Contains(body, "user not found") ||
+		!strings.Contains(body, "not a user of this workspace") || strings.Contains(body, "audience") {
 		t.Fatalf("linus: %s", body)
 	}
 	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "embedlab-ci-branch"}, http.StatusBadGateway); !strings.Contains(body, "wrong subject") {
@@ -83,5 +86,36 @@ func TestFederationThroughTheAPI(t *testing.T) {
 	}
 	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "mallory"}, http.StatusBadRequest); !strings.Contains(body, "identity") {
 		t.Fatalf("unknown identity: %s", body)
+	}
+
+	// ada, without the role: only her own identity is offered and accepted.
+	b = signedIn(t, app, "ada", "ada-demo-pass")
+	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	ov = api.AppsOverview{}
+	if err := json.Unmarshal(body, &ov); err != nil || len(ov.Identities) != 1 || ov.Identities[0].ID != "ada@example.com" {
+		t.Fatalf("ada's identities: %s", body)
+	}
+	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated}, 200); r.Status != 200 || r.Claims.Subject != "7001" {
+		t.Fatalf("ada as herself: %+v", r)
+	}
+	for _, id := range []string{"grace@example.com", "embedlab-ci-main"} {
+		for _, src := range []string{api.SourceFederated, api.SourceIdPDirect} {
+			if _, body := call(api.AppCallRequest{Source: src, Identity: id}, http.StatusForbidden); !strings.Contains(body, "needs the role server-identities") {
+				t.Fatalf("ada as %s (%s): %s", id, src, body)
+			}
+		}
+	}
+	// nobody has no identity of their own: both sources are greyed out, naming the role.
+	b = signedIn(t, app, "nobody", "nobody-demo-pass")
+	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	ov = api.AppsOverview{}
+	_ = json.Unmarshal(body, &ov)
+	for _, s := range ov.Sources {
+		if (s.ID == api.SourceFederated || s.ID == api.SourceIdPDirect) && (s.Available || !strings.Contains(s.Problem, "server-identities")) {
+			t.Fatalf("nobody's %s: %+v", s.ID, s)
+		}
+	}
+	if _, body := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "ada@example.com"}, http.StatusForbidden); !strings.Contains(body, "role_required") {
+		t.Fatalf("nobody as ada: %s", body)
 	}
 }

@@ -107,6 +107,7 @@ var hiddenRE = regexp.MustCompile(`name="(request_id|csrf_token)" value="([^"]*)
 func TestCallAnAppThroughTheAPI(t *testing.T) {
 	app := startServe(t, nil)
 	b := signedIn(t, app, "ada", "ada-demo-pass")
+	admin := signedIn(t, app, "admin", "admin-demo-pass") // has the role server-identities
 
 	var ov api.AppsOverview
 	res, body := b.do(http.MethodGet, app+api.PathApps, nil)
@@ -120,6 +121,10 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 
 	call := func(req api.AppCallRequest) api.AppCallResult {
 		t.Helper()
+		b := b
+		if req.Source != api.SourceU2M && req.Source != api.SourceNone {
+			b = admin
+		}
 		res, body := b.do(http.MethodPost, app+api.PathAppsCall, req)
 		var r api.AppCallResult
 		if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil {
@@ -136,8 +141,40 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 	if r := call(api.AppCallRequest{Source: api.SourceNone, URL: urls["sales-api"] + "/api/whoami"}); r.Status != 401 {
 		t.Fatalf("no token: %+v", r)
 	}
+	// The server's identities need a role the users file grants (issue 16, F2):
+	// ada and nobody are refused, the refusal names the role; the page lists
+	// the sources greyed out with the same words.
+	nobody := signedIn(t, app, "nobody", "nobody-demo-pass")
+	for _, who := range []*browser{b, nobody} {
+		for _, src := range []string{api.SourceM2M, api.SourceNoAccess, api.SourceProfile} {
+			res, body := who.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: src, Profile: "DEFAULT", URL: urls["sales-api"] + "/api/sales?region=APAC"})
+			if res.StatusCode != 403 || !strings.Contains(string(body), `"role_required"`) || !strings.Contains(string(body), "needs the role server-identities") {
+				t.Fatalf("%s without the role: %d %s", src, res.StatusCode, body)
+			}
+		}
+	}
+	for _, s := range ov.Sources {
+		if s.ID == api.SourceM2M && (s.Available || !strings.Contains(s.Problem, "server-identities")) {
+			t.Fatalf("ada's overview offers m2m: %+v", s)
+		}
+	}
+	// CLI profile input errors are the caller's: 400, not 502 (issue 16, F8; issue 14).
+	res, body = admin.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceProfile, URL: urls["sales-api"] + "/api/whoami"})
+	if res.StatusCode != 400 || !strings.Contains(string(body), "no profile named") || strings.Contains(string(body), "letters, digits") {
+		t.Fatalf("empty profile name: %d %s", res.StatusCode, body)
+	}
+	res, body = admin.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceProfile, Profile: "DEFAULT", URL: urls["sales-api"] + "/api/whoami"})
+	if res.StatusCode != 400 || !strings.Contains(string(body), `"token_source_input"`) {
+		t.Fatalf("no profile file: %d %s", res.StatusCode, body)
+	}
+	// A scope the workspace does not know is the user's input too.
+	res, body = b.do(http.MethodPost, app+api.PathAppsLogin, api.AppsLoginRequest{Scopes: []string{"all-apis", "sql\"<x>"}})
+	if res.StatusCode != 400 {
+		t.Fatalf("bad U2M scope: %d %s", res.StatusCode, body)
+	}
+
 	// A URL off the app domains is refused before any token is fetched.
-	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: "http://example.com/api/x"})
+	res, body = admin.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: "http://example.com/api/x"})
 	if res.StatusCode != 400 || !strings.Contains(string(body), "embedlab sends tokens only to apps") {
 		t.Fatalf("foreign URL: %d %s", res.StatusCode, body)
 	}
@@ -145,7 +182,7 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 	if res.StatusCode != 409 || !strings.Contains(string(body), "sign in") {
 		t.Fatalf("u2m before sign-in: %d %s", res.StatusCode, body)
 	}
-	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceProfile, Profile: "../etc", URL: urls["sales-api"] + "/api/whoami"})
+	res, body = admin.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceProfile, Profile: "../etc", URL: urls["sales-api"] + "/api/whoami"})
 	if res.StatusCode != 400 {
 		t.Fatalf("bad profile name: %d %s", res.StatusCode, body)
 	}
@@ -176,8 +213,13 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 	}
 	// The state is single use.
 	res, _ = b.do(http.MethodGet, cb, nil)
-	if loc := res.Header.Get("Location"); !strings.Contains(loc, "u2m_error") {
+	if loc := res.Header.Get("Location"); loc != "/call-app?u2m_error="+api.U2MErrorSignInExpired {
 		t.Fatalf("callback replayed: -> %s", loc)
+	}
+	// A callback's error comes back as a known code only, never its text (F7).
+	res, _ = b.do(http.MethodGet, app+api.PathAppsCallback+"?error=access_denied&error_description=Call+%2B1-555-PHISH+now", nil)
+	if loc := res.Header.Get("Location"); loc != "/call-app?u2m_error=access_denied" {
+		t.Fatalf("callback error: -> %s", loc)
 	}
 	if r := call(api.AppCallRequest{Source: api.SourceU2M, URL: urls["sales-sql"] + "/api/whoami"}); r.Status != 200 || !strings.Contains(r.Claims.Scope, "sql") {
 		t.Fatalf("u2m with sql: %+v", r)
@@ -189,6 +231,21 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 	}
 	if strings.Contains(string(body), "refresh_token") {
 		t.Fatal("the overview mentions a refresh token")
+	}
+
+	// Sign out everywhere: ada's other session ends, and the workspace token
+	// embedlab held for her is dropped; nothing of hers outlives it.
+	other := signedIn(t, app, "ada", "ada-demo-pass")
+	if res, body := b.do(http.MethodDelete, app+api.PathSession+"?everywhere=true", nil); res.StatusCode != 204 {
+		t.Fatalf("sign out everywhere: %d %s", res.StatusCode, body)
+	}
+	if res, body := other.do(http.MethodGet, app+api.PathApps, nil); res.StatusCode != 401 || !strings.Contains(string(body), "everywhere") {
+		t.Fatalf("ada's other session after signing out everywhere: %d %s", res.StatusCode, body)
+	}
+	again := signedIn(t, app, "ada", "ada-demo-pass")
+	_, body = again.do(http.MethodGet, app+api.PathApps, nil)
+	if err := json.Unmarshal(body, &ov); err != nil || ov.U2M.SignedIn {
+		t.Fatalf("ada's U2M token outlived signing out everywhere: %s", body)
 	}
 }
 
@@ -231,6 +288,7 @@ func TestServeAsADatabricksApp(t *testing.T) {
 		t.Fatalf("embed token from the configured workspace: %d %s", res.StatusCode, body)
 	}
 	var ov api.AppsOverview
+	b = signedIn(t, app, "admin", "admin-demo-pass") // the server's identities need the role server-identities
 	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
 	if json.Unmarshal(body, &ov) != nil {
 		t.Fatalf("overview: %s", body)

@@ -11,11 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"embedlab/backend/apps"
 	"embedlab/backend/config"
+	"embedlab/shared/api"
 )
 
 // Exit codes of `embedlab token` and `embedlab call`, for scripts.
@@ -53,7 +55,7 @@ type tokenFlags struct {
 }
 
 func (f *tokenFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.source, "source", "", "profile | m2m | app-to-app | u2m | federated | idp-direct | none (default: profile when -profile is set, else m2m)")
+	fs.StringVar(&f.source, "source", "", "one of "+api.SourceIDs(true)+" (default: profile when -profile is set, else m2m)")
 	fs.StringVar(&f.profile, "profile", "", "a profile of ~/.databrickscfg ($DATABRICKS_CONFIG_FILE)")
 	fs.StringVar(&f.host, "host", "", "workspace URL for u2m, m2m and federated (default $DATABRICKS_HOST)")
 	fs.StringVar(&f.scopes, "scopes", "all-apis", "u2m: the scopes to ask for, space separated (offline_access is added)")
@@ -65,9 +67,9 @@ func (f *tokenFlags) register(fs *flag.FlagSet) {
 func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.Writer) (apps.Source, error) {
 	src := f.source
 	if src == "" {
-		src = "m2m"
+		src = api.SourceM2M
 		if f.profile != "" {
-			src = "profile"
+			src = api.SourceProfile
 		}
 	}
 	host := f.host
@@ -76,9 +78,9 @@ func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.
 	}
 	wrap := func(err error) error { return &exitError{exitNoToken, describe(err)} }
 	switch src {
-	case "none":
+	case api.SourceNone:
 		return nil, nil
-	case "profile":
+	case api.SourceProfile:
 		if f.profile == "" {
 			return nil, &exitError{exitUsage, errors.New("-source profile needs -profile NAME")}
 		}
@@ -91,28 +93,28 @@ func (f *tokenFlags) build(ctx context.Context, getenv config.Getenv, stderr io.
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "m2m":
+	case api.SourceM2M:
 		s, err := apps.NewM2M(ctx, host, getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "app-to-app":
+	case api.SourceAppToApp:
 		s, err := apps.NewAppToApp(ctx, getenv)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case "u2m":
+	case api.SourceU2M:
 		s, err := cliU2M(ctx, host, strings.Fields(f.scopes), f.callbackPort, stderr)
 		if err != nil {
 			return nil, wrap(err)
 		}
 		return s, nil
-	case apps.KindFederated, apps.KindIdPDirect:
+	case api.SourceFederated, api.SourceIdPDirect:
 		return f.fed.build(ctx, src, host, getenv)
 	}
-	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use profile, m2m, app-to-app, u2m, federated, idp-direct or none", src)}
+	return nil, &exitError{exitUsage, fmt.Errorf("-source %q: use one of %s", src, api.SourceIDs(true))}
 }
 
 // cliU2M signs in as the Databricks CLI does: the public client
@@ -133,7 +135,7 @@ func cliU2M(ctx context.Context, host string, scopes []string, port int, stderr 
 		return nil, fmt.Errorf("listen on localhost:%d for the sign-in's redirect: %w (try -callback-port 8040)", port, err)
 	}
 	done := make(chan error, 1)
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if e := q.Get("error"); e != "" {
 			fmt.Fprintf(w, "The workspace refused the sign-in: %s. You can close this tab.\n", e)
@@ -174,7 +176,7 @@ func runToken(ctx context.Context, args []string, getenv config.Getenv, stdout, 
 	if err := fs.Parse(args); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if tf.source == "none" {
+	if tf.source == api.SourceNone {
 		return &exitError{exitUsage, errors.New("-source none gives no token")}
 	}
 	src, err := tf.build(ctx, getenv, stderr)
@@ -198,6 +200,7 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 	var tf tokenFlags
 	tf.register(fs)
 	method := fs.String("X", "GET", "HTTP method")
+	appsProxy := fs.String("apps-proxy", "", "the workspace emulator's Apps proxy, localhost:PORT (default $EMBEDLAB_APPS_PROXY, else the port after a local -host's, as the emulator picks it): its *.localhost app URLs, on that port only, may get tokens")
 	data := fs.String("d", "", "JSON body")
 	verbose := fs.Bool("v", false, "print the status, the token's subject and scopes, and the diagnosis even on success")
 	if err := fs.Parse(args); err != nil {
@@ -206,10 +209,19 @@ func runCall(ctx context.Context, args []string, getenv config.Getenv, stdout, s
 	if fs.NArg() != 1 {
 		return &exitError{exitUsage, errors.New("usage: embedlab call [flags] https://<app>-<workspace-id>.<region>.databricksapps.com/api/...")}
 	}
-	c := &apps.Caller{Domains: append(append([]string{}, apps.DefaultDomains...), ".localhost")}
+	proxy, err := appsProxyDomain(*appsProxy, cmp.Or(tf.host, getenv("DATABRICKS_HOST")), getenv)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	// The page's rule: tokens go to apps only, i.e. *.databricksapps.com
+	// and the emulator's Apps proxy on its own port, never any *.localhost.
+	c := &apps.Caller{Domains: append([]string{}, apps.DefaultDomains...)}
+	if proxy != "" {
+		c.Domains = append(c.Domains, proxy)
+	}
 	c.Origins = roomAppOrigin(fs.Arg(0), cmp.Or(tf.host, getenv("DATABRICKS_HOST")))
 	if _, err := c.CheckURL(fs.Arg(0)); err != nil {
-		return &exitError{exitUsage, err}
+		return &exitError{exitUsage, fmt.Errorf("%w (for another emulator Apps proxy, pass -apps-proxy localhost:PORT)", err)}
 	}
 	src, err := tf.build(ctx, getenv, stderr)
 	if err != nil {
@@ -259,6 +271,36 @@ func roomAppOrigin(appURL, host string) []string {
 		return nil
 	}
 	return []string{"http://" + a.Host}
+}
+
+// appsProxyDomain is the app domain of the emulator's Apps proxy named by
+// the flag or $EMBEDLAB_APPS_PROXY, else, for a workspace on the loopback
+// address (the emulator), the port after the workspace's, where the
+// emulator puts its Apps proxy (8000, 8001 with make run); "" for none. It
+// is ".localhost:PORT", which CheckURL matches with the port, so a listener
+// on another port of any *.localhost name never receives a token.
+func appsProxyDomain(flagValue, host string, getenv config.Getenv) (string, error) {
+	v := cmp.Or(flagValue, getenv("EMBEDLAB_APPS_PROXY"))
+	if v == "" {
+		u, err := url.Parse(host)
+		if err != nil || u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+			return "", nil
+		}
+		p, err := strconv.Atoi(u.Port())
+		if err != nil || p >= 65535 {
+			return "", nil
+		}
+		return ".localhost:" + strconv.Itoa(p+1), nil
+	}
+	hostPort := v
+	if u, err := url.Parse(v); err == nil && u.Host != "" {
+		hostPort = u.Host
+	}
+	host, port, err := net.SplitHostPort(hostPort)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || (host != "localhost" && host != "127.0.0.1") {
+		return "", fmt.Errorf("Apps proxy %q: write the emulator's Apps proxy as localhost:PORT (or its URL http://localhost:PORT)", v)
+	}
+	return ".localhost:" + port, nil
 }
 
 // describe adds a source error's fix to its message for the terminal.

@@ -7,6 +7,7 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/config"
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
@@ -54,7 +55,7 @@ func (f *federationFlags) build(ctx context.Context, kind, host string, getenv c
 		return nil, &exitError{exitUsage, errors.New("-source " + kind + " needs the identity provider's token: -idp URL with -idp-user or -idp-client, -oidc-token-file FILE, $" +
 			wire.EnvOIDCToken + " or $" + wire.EnvOIDCTokenFile)}
 	}
-	if kind == apps.KindIdPDirect {
+	if kind == api.SourceIdPDirect {
 		aud := f.audience
 		if aud == "" {
 			if h, err := apps.NormalizeHost(host); err == nil {

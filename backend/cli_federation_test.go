@@ -20,7 +20,7 @@ func TestCallWithTokenFederation(t *testing.T) {
 	em := startEmulatorWithApps(t)
 	spID := em.ServicePrincipals()[0].ID
 	whoami := em.AppURL("sales-api") + "/api/whoami"
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_IDP_PASSWORD": "ada-demo-pass",
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "EMBEDLAB_IDP_PASSWORD": "ada-demo-pass",
 		"EMBEDLAB_IDP_CLIENT_SECRET": "dosedemo0cimain0not0a0real0secret"}
 
 	// A user of the identity provider, account-wide.
@@ -53,7 +53,7 @@ func TestCallWithTokenFederation(t *testing.T) {
 	var tr wire.TokenResponse
 	_ = json.NewDecoder(res.Body).Decode(&tr)
 	res.Body.Close()
-	envTok := map[string]string{"DATABRICKS_HOST": em.URL(), wire.EnvOIDCToken: tr.AccessToken}
+	envTok := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), wire.EnvOIDCToken: tr.AccessToken}
 	if out, errs, code := cli(t, envTok, "call", "-source", "federated", whoami); code != exitOK || !strings.Contains(out, "ada@example.com") {
 		t.Fatalf("env-oidc: %d %s %s", code, out, errs)
 	}
@@ -61,7 +61,7 @@ func TestCallWithTokenFederation(t *testing.T) {
 	if err := os.WriteFile(path, []byte(tr.AccessToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	envFile := map[string]string{"DATABRICKS_HOST": em.URL(), wire.EnvOIDCTokenFile: path}
+	envFile := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), wire.EnvOIDCTokenFile: path}
 	if out, errs, code := cli(t, envFile, "call", "-source", "federated", whoami); code != exitOK {
 		t.Fatalf("file-oidc: %d %s %s", code, out, errs)
 	}
@@ -72,13 +72,13 @@ func TestCallWithTokenFederation(t *testing.T) {
 		t.Fatalf("idp-direct: %d %s", code, errs)
 	}
 	// A refused exchange: no token, with the workspace's reason and a fix.
-	linus := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_IDP_PASSWORD": "linus-demo-pass"}
+	linus := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "EMBEDLAB_IDP_PASSWORD": "linus-demo-pass"}
 	if _, errs, code := cli(t, linus, "call", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", "linus@example.com", whoami); code != exitNoToken ||
 		!strings.Contains(errs, "user not found") || !strings.Contains(errs, "fix:") {
 		t.Fatalf("refused exchange: %d %s", code, errs)
 	}
 	// No token anywhere: a usage error that says where to put one.
-	if _, errs, code := cli(t, map[string]string{"DATABRICKS_HOST": em.URL()}, "call", "-source", "federated", whoami); code != exitUsage || !strings.Contains(errs, wire.EnvOIDCToken) {
+	if _, errs, code := cli(t, map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL()}, "call", "-source", "federated", whoami); code != exitUsage || !strings.Contains(errs, wire.EnvOIDCToken) {
 		t.Fatalf("no token: %d %s", code, errs)
 	}
 }

@@ -46,7 +46,7 @@ func cli(t *testing.T, env map[string]string, args ...string) (stdout, stderr st
 func TestTokenAndCallCommands(t *testing.T) {
 	em := startEmulatorWithApps(t)
 	sps := em.ServicePrincipals()
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
 
 	out, errs, code := cli(t, env, "token")
@@ -62,7 +62,7 @@ func TestTokenAndCallCommands(t *testing.T) {
 	if out, errs, code := cli(t, env, "call", whoami); code != exitOK || !strings.Contains(out, sps[0].ID) {
 		t.Fatalf("call: %d %s %s", code, out, errs)
 	}
-	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret}
+	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret}
 	if _, errs, code := cli(t, noAccess, "call", whoami); code != exitAnswer || !strings.Contains(errs, "lacks CAN USE on sales-api") || !strings.Contains(errs, "fix:") {
 		t.Fatalf("no CAN USE: %d %s", code, errs)
 	}
@@ -72,11 +72,11 @@ func TestTokenAndCallCommands(t *testing.T) {
 	if _, errs, code := cli(t, env, "call", "https://example.com/api/x"); code != exitUsage || !strings.Contains(errs, "only to apps") {
 		t.Fatalf("foreign URL: %d %s", code, errs)
 	}
-	bad := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": "wrong"}
+	bad := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": "wrong"}
 	if _, errs, code := cli(t, bad, "call", whoami); code != exitNoToken || !strings.Contains(errs, "invalid_client") || !strings.Contains(errs, "fix:") {
 		t.Fatalf("wrong secret: %d %s", code, errs)
 	}
-	if _, errs, code := cli(t, env, "call", "http://sales-api-1.localhost:1/api/whoami"); code != exitNoConnect {
+	if _, errs, code := cli(t, env, "call", "-apps-proxy", "localhost:1", "http://sales-api-1.localhost:1/api/whoami"); code != exitNoConnect {
 		t.Fatalf("unreachable: %d %s", code, errs)
 	}
 	if _, errs, code := cli(t, env, "token", "-profile", "nope"); code != exitNoToken || !strings.Contains(errs, "databricks auth login") {
@@ -112,7 +112,7 @@ func cliU2MCallAs(t *testing.T, em *emulator.Emulator, user, password, scopes, a
 	if err := em.AllowRedirectURI("databricks-cli", "http://localhost:"+strconv.Itoa(port)); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DATABRICKS_HOST": em.URL()}
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL()}
 	var out, errOut syncBuffer
 	done := make(chan error, 1)
 	go func() {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"embedlab/backend/config"
 	"embedlab/backend/doctor"
@@ -32,6 +33,9 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 	iso := fs.Bool("isolation", isolation, "also run every dataset as each viewer and compare the rows")
 	origin := fs.String("origin", "", "the app's origin, which the workspace must allow to embed (default $EMBEDLAB_PUBLIC_URL, else http://localhost:$PORT)")
 	only := fs.String("viewers", "", "comma-separated viewer ids for the token checks and the isolation check (default: every viewer)")
+	via := fs.String("via", "", "how the isolation check runs the datasets: sql (the SQL Statement Execution API, as the caller; the default on a real workspace) "+
+		"or embed (the emulator's embed page query API, with each viewer's token; the default on the emulator)")
+	stmtTimeout := fs.Duration("statement-timeout", 2*time.Minute, "how long one dataset's statement may run before it is cancelled")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -43,7 +47,15 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 		return &exitError{exitUsage, fmt.Errorf("configuration:\n%w", err)}
 	}
 	vs, vsErr := loadViewers(cfg, func() (*session.Users, error) { return loadUsers(cfg) })
-	opts := doctor.Options{Isolation: *iso, NameViewers: true, Origin: *origin}
+	switch *via {
+	case "", doctor.ViaStatements, doctor.ViaEmbedQuery:
+	default:
+		return &exitError{exitUsage, fmt.Errorf("-via %q: must be %q or %q", *via, doctor.ViaStatements, doctor.ViaEmbedQuery)}
+	}
+	if *stmtTimeout <= 0 {
+		return &exitError{exitUsage, fmt.Errorf("-statement-timeout %s: must be positive, e.g. 2m", *stmtTimeout)}
+	}
+	opts := doctor.Options{Isolation: *iso, NameViewers: true, Origin: *origin, Via: *via}
 	if opts.Origin == "" {
 		opts.Origin = cfg.PublicURL
 	}
@@ -73,7 +85,7 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 	rep := doctor.New(doctor.Config{
 		InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Emulated: cfg.Emulated,
-		Viewers: vs, ViewersErr: vsErr, ViewersSource: viewersSource(cfg),
+		Viewers: vs, ViewersErr: vsErr, ViewersSource: viewersSource(cfg), StatementTimeout: *stmtTimeout,
 	}).Run(ctx, opts)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -61,10 +61,10 @@ func TestDoctorCommandExitCodes(t *testing.T) {
 		out  string // in stdout
 		err  string // in stderr
 	}{
-		{"clean", env, []string{"doctor"}, 0, "OK: 9 passed, 0 failed", ""},
+		{"clean", env, []string{"doctor"}, 0, "OK: 10 passed, 0 failed", ""},
 		{"isolation command", env, []string{"isolation"}, 0, "ISOLATED", ""},
 		{"doctor -isolation", env, []string{"doctor", "-isolation", "-viewers", "viewer-emea,viewer-apac"}, 0, "viewer-apac", ""},
-		{"bad secret", with(env, "SERVICE_PRINCIPAL_SECRET", "wrong-secret-000000000000"), []string{"doctor"}, 1, "FAIL  Service principal secret", "1 of 9 checks failed"},
+		{"bad secret", with(env, "SERVICE_PRINCIPAL_SECRET", "wrong-secret-000000000000"), []string{"doctor"}, 1, "FAIL  Service principal secret", "1 of 10 checks failed"},
 		{"origin not allowed", env, []string{"doctor", "--origin", "https://portal.example.com"}, 1, "may not embed", "checks failed"},
 		{"PII viewer", with(env, "EMBEDLAB_VIEWERS_FILE", pii), []string{"doctor"}, 1, "looks like an e-mail address", "checks failed"},
 		{"unfiltered dataset", leaky, []string{"doctor", "--isolation"}, 1, "IDENTICAL", "checks failed"},

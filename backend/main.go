@@ -14,13 +14,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"embedlab/backend/appsetup"
 	"embedlab/backend/broker"
 	"embedlab/backend/config"
+	"embedlab/backend/httpserve"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -69,7 +72,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	}
 }
 
-const usage = `usage:
+// usage is the help text; the token sources are the shared table's.
+var usage = strings.Replace(usageTemplate, "{{sources}}", strings.ReplaceAll(api.SourceIDs(true), ", ", " | "), 1)
+
+const usageTemplate = `usage:
   embedlab [serve]              serve the app (PORT, default 3000); with no workspace
                                 settings it starts the workspace emulator as well
   embedlab emulator [flags]     serve only the workspace emulator
@@ -81,7 +87,7 @@ const usage = `usage:
       -dashboard FILE           a .lvdash.json for every dashboard whose state names no file
   embedlab token [flags]        print {access_token, token_type, expiry} as "databricks auth token" does
   embedlab call [flags] URL     call an app's /api/ route with a token; on a refusal, print the diagnosis
-      -source S                 profile | m2m | app-to-app | u2m | federated | idp-direct | none (call only)
+      -source S                 {{sources}} (none: call only)
       -profile P                a profile of ~/.databrickscfg
       -host URL                 workspace URL (default $DATABRICKS_HOST; m2m also reads
                                 $DATABRICKS_CLIENT_ID and $DATABRICKS_CLIENT_SECRET)
@@ -93,6 +99,9 @@ const usage = `usage:
       -client-id SP             federated: exchange for this service principal (workload
                                 identity federation); without it, account-wide
       -X METHOD -d JSON -v      call: method, body, verbose
+      -apps-proxy localhost:PORT call: the emulator's Apps proxy (default $EMBEDLAB_APPS_PROXY, else the
+                                port after a local -host's); tokens go only to *.databricksapps.com
+                                and, on that port only, *.localhost
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
   embedlab exchange -dashboard ID -viewer V -value X
                                 the three steps of a dashboard token for one viewer, printed
@@ -135,6 +144,36 @@ func loadViewers(cfg *config.Config, users func() (*session.Users, error)) (*vie
 	return viewers.Default(), nil
 }
 
+// secureOrigin is true when browsers reach embedlab over HTTPS: an https
+// EMBEDLAB_PUBLIC_URL, or inside a Databricks App (always served over
+// HTTPS by the Apps proxy). The session cookie is then Secure and pages
+// send HSTS.
+func secureOrigin(cfg *config.Config) bool {
+	return strings.HasPrefix(cfg.PublicURL, "https://") || cfg.AppName != ""
+}
+
+// sessionOptions configures the sessions: Secure cookies over HTTPS, and,
+// when the key is configured (so sessions survive a restart), sign-outs
+// kept in a file of the data folder so they survive it too.
+func sessionOptions(cfg *config.Config, users *session.Users) session.Options {
+	o := session.Options{Key: cfg.SessionKey, Users: users, Secure: secureOrigin(cfg)}
+	if len(cfg.SessionKey) > 0 {
+		o.RevocationFile = filepath.Join(dataDir(cfg), "sessions.json")
+	}
+	return o
+}
+
+// dataDir is EMBEDLAB_DATA_DIR, else embedlab's folder in the user's cache.
+func dataDir(cfg *config.Config) string {
+	if cfg.DataDir != "" {
+		return cfg.DataDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "embedlab")
+	}
+	return filepath.Join(os.TempDir(), "embedlab")
+}
+
 // buildServer assembles the application from the configuration.
 func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
 	users, err := loadUsers(cfg)
@@ -145,7 +184,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := session.New(session.Options{Key: cfg.SessionKey, Users: users})
+	sessions, err := session.New(sessionOptions(cfg, users))
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +207,7 @@ func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.
 		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
 		Lab: lab, Workshop: workshop,
 		Settings: server.Settings{
+			Secure:      secureOrigin(cfg),
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
 		},
@@ -207,7 +247,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w (set PORT to use another)", cfg.Port, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10}
+	srv := httpserve.New(e) // time limits for headers, bodies and answers
 	if cfg.RoomHost != "" {
 		fmt.Fprintf(stdout, "embedlab: app on %s (a room: participants open this URL; EMBEDLAB_ROOM_HOST=%s)\n", cfg.PublicURL, cfg.RoomHost)
 	} else {
@@ -215,7 +255,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(httpserve.Listener(ln, logger)) }()
 	select {
 	case err := <-errc:
 		return err

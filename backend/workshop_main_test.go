@@ -38,9 +38,9 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 		t.Fatalf("grace has no identities: %v", err)
 	}
 	whoami := em.AppURL("sales-api") + "/api/whoami"
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": me.ClientID, "DATABRICKS_CLIENT_SECRET": me.Secret,
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": me.ClientID, "DATABRICKS_CLIENT_SECRET": me.Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
-	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
+	noAccess := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[1].ID, "DATABRICKS_CLIENT_SECRET": sps[1].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
 
 	// The wrong way: a 403 for a principal that is not grace's (the demo

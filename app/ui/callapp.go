@@ -48,8 +48,9 @@ func (p *callAppPage) OnNav(ctx app.Context) {
 	switch {
 	case q.Get("u2m") == "signed-in":
 		p.notice, p.noticeOK, p.source = "Signed in to the workspace: your U2M token is on embedlab's server.", true, api.SourceU2M
-	case q.Get("u2m_error") != "":
-		p.notice, p.noticeOK, p.source = q.Get("u2m_error"), false, api.SourceU2M
+	case q.Get(api.QueryU2MError) != "":
+		// A code, worded here: the link's text is never shown (issue 16, F7).
+		p.notice, p.noticeOK, p.source = api.U2MErrorText(q.Get(api.QueryU2MError)), false, api.SourceU2M
 	}
 	if p.method == "" {
 		p.method, p.path = http.MethodGet, "/api/whoami"
@@ -62,7 +63,7 @@ func (p *callAppPage) load(ctx app.Context) {
 	loadSignedIn(ctx, api.PathApps, &ov, func(ctx app.Context, s api.Session, err error) {
 		p.loaded, p.session, p.overview, p.failure = true, s, ov, err
 		if p.source == "" {
-			p.source = api.SourceM2M
+			p.source = firstAvailable(ov.Sources)
 		}
 		if p.scopes == nil {
 			for _, c := range ov.Scopes {
@@ -326,4 +327,22 @@ func ifText(cond bool, a string, b ...string) string {
 
 func formatMS(ms float64) string {
 	return time.Duration(ms * float64(time.Millisecond)).Round(100 * time.Microsecond).String()
+}
+
+// firstAvailable is the source picked at first: M2M when this user may use
+// it, else the first usable one.
+func firstAvailable(sources []api.TokenSource) string {
+	first := ""
+	for _, s := range sources {
+		if s.Available && s.ID == api.SourceM2M {
+			return s.ID
+		}
+		if s.Available && first == "" {
+			first = s.ID
+		}
+	}
+	if first == "" {
+		return api.SourceNone
+	}
+	return first
 }

@@ -40,3 +40,19 @@ func skewNote(tok *api.EmbedToken) app.UI {
 	}
 	return app.P().ID("clock-skew").Class("error clock-skew").Text(msg + " Fix: synchronise the clocks (NTP); in the fault lab, turn the clock skew off.")
 }
+
+// skewBanner warns above the dashboard frame, where the presenter looks,
+// when the workspace's clock is off: the frame itself still shows rows (the
+// workspace checks exp on its own clock), so only this page can say it.
+func skewBanner(tok *api.EmbedToken) app.UI {
+	d := clockSkew(tok)
+	if d > -skewThreshold && d < skewThreshold {
+		return app.Text("")
+	}
+	dir, abs := "ahead of", d
+	if d < 0 {
+		dir, abs = "behind", -d
+	}
+	return app.P().ID("frame-clock-skew").Class("error clock-skew").Text("Clock skew: the workspace's clock is " + abs.String() + " " + dir +
+		" this server's, so this token's exp looks wrong to anyone reading it with a local clock; see the token inspector. Fix: synchronise the clocks (NTP); in the fault lab, turn the clock skew off.")
+}

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -19,105 +17,48 @@ import (
 type comparePage struct {
 	app.Compo
 
-	loaded   bool
-	session  api.Session
-	settings api.EmbedSettings
-	viewers  []api.Viewer
-	failure  error
-
-	sides [2]compareSide
-}
-
-// compareSide is one column: a viewer and the token the backend got for it.
-type compareSide struct {
-	viewer    string
-	token     *api.EmbedToken
-	loading   bool
-	err       error
-	refreshes int
+	basics embedBasics
+	sides  [2]viewerToken
+	ctx    app.Context // the page's, from OnNav (see dashboardPage.ctx)
 }
 
 var sideKeys = [2]string{"a", "b"}
 
 func (p *comparePage) OnNav(ctx app.Context) {
+	p.ctx = ctx
 	ctx.Page().SetTitle("Compare viewers · embedlab")
 	q := ctx.Page().URL().Query()
 	a, b := q.Get("a"), q.Get("b")
-	if !p.loaded {
-		loadBasics(ctx, func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error) {
-			p.loaded, p.session, p.settings, p.viewers, p.failure = true, s, st, vs, err
-			if err == nil {
-				p.choose(ctx, a, b)
-			}
-		})
-		return
-	}
-	p.choose(ctx, a, b)
+	p.basics.load(ctx, func(ctx app.Context) { p.choose(ctx, a, b) })
 }
 
 // choose fills the two sides: the viewers named in the URL, else the first
 // two the user may act as.
 func (p *comparePage) choose(ctx app.Context, a, b string) {
-	if len(p.viewers) == 0 {
+	vs := p.basics.viewers
+	if len(vs) == 0 {
 		return
 	}
 	want := [2]string{a, b}
 	for i := range want {
 		if want[i] == "" {
-			want[i] = p.viewers[min(i, len(p.viewers)-1)].ID
+			want[i] = vs[min(i, len(vs)-1)].ID
 		}
-	}
-	for i := range p.sides {
-		if p.sides[i].viewer == want[i] && (p.sides[i].token != nil || p.sides[i].loading) {
+		side := &p.sides[i]
+		if p.basics.unknownViewer(want[i]) {
+			side.seq.Add(1)
+			side.viewer, side.token, side.loading, side.err = want[i], nil, false, unknownViewerError(want[i], vs)
 			continue
 		}
-		p.sides[i] = compareSide{viewer: want[i]}
-		p.fetch(ctx, i, false)
+		side.choose(ctx, want[i], nil)
 	}
 }
 
-func (p *comparePage) fetch(ctx app.Context, i int, refresh bool) {
-	side := &p.sides[i]
-	if side.loading {
-		return
-	}
-	side.loading = true
-	viewer := side.viewer
-	ctx.Async(func() {
-		tok, err := fetchEmbedToken(viewer)
-		ctx.Dispatch(func(ctx app.Context) {
-			side := &p.sides[i]
-			side.loading = false
-			if side.viewer != viewer {
-				return // switched while this was in flight
-			}
-			if err != nil {
-				side.err = err
-				return
-			}
-			side.err = nil
-			if refresh {
-				side.refreshes++
-			}
-			side.token = &tok
-		})
-	})
-}
-
-// fetchEmbedToken asks the backend for one viewer's token. When the
-// backend answers 429 (many viewers at once against the workspace's rate
-// limit) it waits as Retry-After says and asks again, so a busy moment
-// costs the user a few seconds rather than an error.
-func fetchEmbedToken(viewer string) (api.EmbedToken, error) {
-	const attempts = 6
-	var tok api.EmbedToken
-	for i := 1; ; i++ {
-		status, err := request(http.MethodGet, api.PathEmbedToken+"?"+api.QueryViewer+"="+url.QueryEscape(viewer), "", nil, &tok)
-		var e *apiError
-		if status != http.StatusTooManyRequests || i == attempts || !errors.As(err, &e) {
-			return tok, err
+func (p *comparePage) retry(i int) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		if !p.basics.unknownViewer(p.sides[i].viewer) {
+			p.sides[i].restart(p.ctx, nil)
 		}
-		time.Sleep(time.Duration(min(max(e.body.RetryAfter, 1), 10)) * time.Second)
 	}
 }
 
@@ -128,19 +69,20 @@ func (p *comparePage) href(i int, viewer string) string {
 }
 
 func (p *comparePage) Render() app.UI {
-	if !p.loaded {
+	if !p.basics.loaded {
 		return app.Main().Class("page").Body(app.P().Class("muted").Text("Loading…"))
 	}
+	vs := p.basics.viewers
 	return app.Div().Class("app").Body(
-		&topBar{ISession: p.session, IActive: "compare", IQuery: "?" + url.Values{"viewer": {p.sides[0].viewer}}.Encode()},
+		&topBar{ISession: p.basics.session, IActive: "compare", IQuery: "?" + url.Values{"viewer": {p.sides[0].viewer}}.Encode()},
 		app.Main().Class("compare").Body(
-			app.If(p.failure != nil, func() app.UI { return &troubleshooter{IErr: p.failure} }),
-			app.If(len(p.viewers) == 0 && p.failure == nil, func() app.UI { return noViewers(p.session.User) }),
-			app.If(len(p.viewers) == 1, func() app.UI {
+			app.If(p.basics.failure != nil, func() app.UI { return &troubleshooter{IErr: p.basics.failure} }),
+			app.If(len(vs) == 0 && p.basics.failure == nil, func() app.UI { return noViewers(p.basics.session.User) }),
+			app.If(len(vs) == 1, func() app.UI {
 				return app.P().ID("one-viewer").Class("card note").Text("You may act as one viewer only, so both sides show " +
-					p.viewers[0].DisplayName + ". Sign in as a user with two or more viewers (e.g. ada or admin) to compare.")
+					vs[0].DisplayName + ". Sign in as a user with two or more viewers (e.g. ada or admin) to compare.")
 			}),
-			app.If(len(p.viewers) > 0, func() app.UI {
+			app.If(len(vs) > 0, func() app.UI {
 				return app.Div().Body(
 					p.renderVerdict(),
 					app.Div().Class("compare-grid").Body(p.renderSide(0), p.renderSide(1)),
@@ -150,9 +92,16 @@ func (p *comparePage) Render() app.UI {
 	)
 }
 
-// renderVerdict says in words why the two sides differ (or do not).
+// renderVerdict says in words why the two sides differ (or do not), or
+// which side has no token and why.
 func (p *comparePage) renderVerdict() app.UI {
-	a, b := p.sides[0].token, p.sides[1].token
+	a, b := p.sides[0].current(), p.sides[1].current()
+	for i, side := range []string{"left", "right"} {
+		if err := p.sides[i].err; err != nil && p.sides[i].current() == nil {
+			return app.P().ID("verdict").Class("card verdict trouble").DataSet("failed", sideKeys[i]).
+				Text("The " + side + " side has no token, so there is nothing to compare yet: " + errorText(err))
+		}
+	}
 	if a == nil || b == nil {
 		return app.P().ID("verdict").Class("card muted").Text("Getting a token for each viewer…")
 	}
@@ -173,35 +122,50 @@ func customValue(t *api.EmbedToken) string {
 }
 
 func (p *comparePage) renderSide(i int) app.UI {
-	side := p.sides[i]
+	side := &p.sides[i]
 	key := sideKeys[i]
+	tok := side.current()
+	unknown := p.basics.unknownViewer(side.viewer)
 	return app.Section().ID("side-"+key).Class("card compare-side").DataSet("viewer", side.viewer).Body(
 		app.Div().Class("side-head").Body(
 			app.Label().For("pick-"+key).Text(map[int]string{0: "Left", 1: "Right"}[i]+" viewer"),
 			app.Select().ID("pick-"+key).OnChange(func(ctx app.Context, e app.Event) {
 				ctx.Navigate(p.href(i, ctx.JSSrc().Get("value").String()))
-			}).Body(app.Range(p.viewers).Slice(func(j int) app.UI {
-				v := p.viewers[j]
-				return app.Option().Value(v.ID).Selected(v.ID == side.viewer).Text(v.DisplayName)
-			})),
+			}).Body(
+				// A viewer id from the URL that the user does not have is
+				// shown as it is, not silently replaced by the first option.
+				app.If(unknown, func() app.UI {
+					return app.Option().Value(side.viewer).Selected(true).Disabled(true).Text(side.viewer + " (not one of your viewers)")
+				}),
+				app.Range(p.basics.viewers).Slice(func(j int) app.UI {
+					v := p.basics.viewers[j]
+					return app.Option().Value(v.ID).Selected(v.ID == side.viewer).Text(v.DisplayName)
+				}),
+			),
 		),
-		app.If(side.token != nil, func() app.UI { return p.renderTokenLine(side) }),
-		app.If(side.err != nil, func() app.UI { return &troubleshooter{IErr: side.err} }),
-		app.If(side.token == nil && side.err == nil, func() app.UI {
-			return app.P().Class("muted").Text("Getting a token for " + side.viewer + "…")
+		app.If(tok != nil, func() app.UI { return p.renderTokenLine(side, tok) }),
+		app.If(side.err != nil, func() app.UI {
+			return app.Div().Body(
+				&troubleshooter{IErr: side.err},
+				app.If(tok == nil && !unknown, func() app.UI {
+					return app.Button().Class("retry").Type("button").Text("Try again").OnClick(p.retry(i))
+				}),
+			)
 		}),
-		app.If(side.token != nil, func() app.UI {
-			return &dashboardFrame{
-				IKey: key, IInstanceURL: p.settings.InstanceURL, IWorkspaceID: p.settings.WorkspaceID,
-				IDashboardID: p.settings.DashboardID, IViewerID: side.viewer, IToken: side.token.Token, IExpiresAt: side.token.ExpiresAt,
-				IMargin: margin(p.settings), IOnExpiring: func(ctx app.Context) { p.fetch(ctx, i, true) },
-			}
+		app.If(tok == nil && side.loading, func() app.UI {
+			return side.renderWait("waiting-"+key, viewerName(p.basics.viewers, side.viewer), time.Now())
+		}),
+		app.If(tok != nil, func() app.UI {
+			f := newDashboardFrame(func(app.Context) { p.sides[i].fetch(p.ctx, true, nil) }, nil)
+			st := p.basics.settings
+			f.IKey, f.IInstanceURL, f.IWorkspaceID, f.IDashboardID = key, st.InstanceURL, st.WorkspaceID, st.DashboardID
+			f.IViewerID, f.IToken, f.IExpiresAt, f.IMargin = tok.Viewer.ID, tok.Token, tok.ExpiresAt, margin(st)
+			return f
 		}),
 	)
 }
 
-func (p *comparePage) renderTokenLine(side compareSide) app.UI {
-	tok := side.token
+func (p *comparePage) renderTokenLine(side *viewerToken, tok *api.EmbedToken) app.UI {
 	pc, _ := wire.ParseCustomClaim(tok.Claims.CustomClaim)
 	how := "fresh exchange, 3 calls"
 	if tok.FromCache {

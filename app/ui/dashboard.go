@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -10,86 +11,61 @@ import (
 
 // dashboardPage is the main page: pick an external viewer, see the token
 // the backend got for them and how, and the dashboard as they see it. The
-// selected viewer is in the URL (?viewer=ID), so a link reopens it.
+// selected viewer and page are in the URL (?viewer=ID&page=P), so a link,
+// Back and Forward reopen them; each is one history entry.
 type dashboardPage struct {
 	app.Compo
 
-	loaded   bool
-	session  api.Session
-	settings api.EmbedSettings
-	viewers  []api.Viewer
-
-	selected string
-	page     string
-	token    *api.EmbedToken
-	loading  bool
-	failure  error
-	events   []frameEvent
-	watch    frameWatch // framecheck.go
+	basics embedBasics
+	page   string
+	tok    viewerToken
+	events []frameEvent
+	// ctx is the page's own context, from OnNav. Work started by a click
+	// dispatches its answer through it: a handler's ctx belongs to the
+	// clicked element, and go-app drops a dispatch once that element is
+	// gone (the Try again button is, as soon as it is clicked).
+	ctx app.Context
 }
 
 func (p *dashboardPage) OnNav(ctx app.Context) {
+	p.ctx = ctx
 	ctx.Page().SetTitle("Dashboard · embedlab")
 	q := ctx.Page().URL().Query()
 	want, page := q.Get("viewer"), q.Get("page")
-	if !p.loaded {
-		loadBasics(ctx, func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error) {
-			p.loaded, p.session, p.settings, p.viewers, p.failure = true, s, st, vs, err
-			if err == nil {
-				p.choose(ctx, want, page)
-			}
-		})
-		return
-	}
-	p.choose(ctx, want, page)
+	p.basics.load(ctx, func(ctx app.Context) { p.choose(ctx, want, page) })
 }
 
-// choose selects a viewer (the first one when none is named) and fetches
-// a token for them.
+// choose selects a viewer (the first one when none is named) and a page,
+// and fetches the viewer's token when it changed.
 func (p *dashboardPage) choose(ctx app.Context, viewerID, page string) {
-	if len(p.viewers) == 0 {
+	if len(p.basics.viewers) == 0 {
 		return
 	}
 	if viewerID == "" {
-		viewerID = p.viewers[0].ID
+		viewerID = p.basics.viewers[0].ID
 	}
 	p.page = page
-	if viewerID == p.selected && p.token != nil {
+	if p.basics.unknownViewer(viewerID) {
+		p.tok.viewer, p.tok.token, p.tok.err = viewerID, nil, unknownViewerError(viewerID, p.basics.viewers)
+		p.tok.seq.Add(1)
+		p.tok.loading = false
 		return
 	}
-	p.selected, p.token, p.failure, p.events = viewerID, nil, nil, nil
-	p.fetchToken(ctx, false)
+	if p.tok.choose(ctx, viewerID, p.tokenDone) {
+		p.events = nil
+	}
 }
 
-// fetchToken asks the backend for the selected viewer's token; refresh is
-// set when the frame asked because the current one is about to expire.
-func (p *dashboardPage) fetchToken(ctx app.Context, refresh bool) {
-	if p.loading {
+// tokenDone records a refresh (or its failure) among the frame events.
+func (p *dashboardPage) tokenDone(ctx app.Context, refresh bool, err error) {
+	if !refresh {
 		return
 	}
-	p.loading = true
-	viewer := p.selected
-	ctx.Async(func() {
-		tok, err := fetchEmbedToken(viewer)
-		ctx.Dispatch(func(ctx app.Context) {
-			p.loading = false
-			if viewer != p.selected {
-				return // the user switched while this was in flight
-			}
-			if err != nil {
-				p.failure = err
-				if refresh {
-					p.events = append(p.events, frameEvent{At: now(), Kind: "error", Detail: "token refresh failed: " + errorText(err)})
-				}
-				return
-			}
-			p.failure = nil
-			if refresh {
-				p.events = append(p.events, frameEvent{At: now(), Kind: "refresh", Detail: "new token from the backend (" + cacheWord(tok.FromCache) + ")"})
-			}
-			p.token = &tok
-		})
-	})
+	if err != nil {
+		p.addEvent(frameEvent{At: now(), Kind: "error", Detail: "token refresh failed: " + errorText(err)})
+		return
+	}
+	p.addEvent(frameEvent{At: now(), Kind: "refresh", Detail: "new token from the backend (" + cacheWord(p.tok.token.FromCache) + ")"})
 }
 
 func cacheWord(cached bool) string {
@@ -99,70 +75,97 @@ func cacheWord(cached bool) string {
 	return "fresh exchange"
 }
 
-func (p *dashboardPage) onFrameEvent(ctx app.Context, ev frameEvent) {
-	p.watchFrame(ctx, ev)
+func (p *dashboardPage) onFrameEvent(ctx app.Context, ev frameEvent) { p.addEvent(ev) }
+
+func (p *dashboardPage) addEvent(ev frameEvent) {
 	p.events = append(p.events, ev)
 	if len(p.events) > 50 {
 		p.events = p.events[len(p.events)-50:]
 	}
 }
 
-func (p *dashboardPage) query(viewer string) string {
+func (p *dashboardPage) onExpiring(ctx app.Context) { p.tok.fetch(p.ctx, true, p.tokenDone) }
+
+func (p *dashboardPage) retry(ctx app.Context, e app.Event) {
+	if p.basics.unknownViewer(p.tok.viewer) {
+		return
+	}
+	p.tok.restart(p.ctx, p.tokenDone)
+	p.events = nil
+}
+
+func (p *dashboardPage) query(viewer, page string) string {
 	v := url.Values{"viewer": {viewer}}
-	if p.page != "" {
-		v.Set("page", p.page)
+	if page != "" {
+		v.Set("page", page)
 	}
 	return "?" + v.Encode()
 }
 
 func (p *dashboardPage) Render() app.UI {
-	if !p.loaded {
+	if !p.basics.loaded {
 		return app.Main().Class("page").Body(app.P().Class("muted").Text("Loading…"))
 	}
+	// The heading, the inspector, the timeline and the frame all read this
+	// one token, which belongs to the selected viewer or is nil.
+	tok := p.tok.current()
 	return app.Div().Class("app").Body(
-		&topBar{ISession: p.session, IActive: "dashboard", IQuery: p.query(p.selected)},
+		&topBar{ISession: p.basics.session, IActive: "dashboard", IQuery: p.query(p.tok.viewer, p.page)},
 		app.Main().Class("layout").Body(
 			app.Aside().Class("sidebar").Body(p.renderViewers()),
 			app.Div().Class("content").Body(
-				app.If(p.failure != nil, func() app.UI { return &troubleshooter{IErr: p.failure} }),
-				app.If(len(p.viewers) == 0 && p.failure == nil, func() app.UI { return noViewers(p.session.User) }),
-				app.If(p.token != nil, func() app.UI {
-					return app.Section().Class("card frame-card").Body(
-						app.Div().Class("frame-head").Body(
-							app.H2().Text("Dashboard as "+viewerName(p.viewers, p.selected)),
-							app.Span().Class("muted").Text("An iframe on "+p.settings.InstanceURL+": its rows are filtered by the workspace, not by this page."),
-						),
-						p.renderPages(),
-						&dashboardFrame{
-							IKey: "main", IInstanceURL: p.settings.InstanceURL, IWorkspaceID: p.settings.WorkspaceID,
-							IDashboardID: p.settings.DashboardID, IPage: p.page, IViewerID: p.selected, IToken: p.token.Token, IExpiresAt: p.token.ExpiresAt,
-							IMargin: margin(p.settings), IOnExpiring: func(ctx app.Context) { p.fetchToken(ctx, true) }, IOnEvent: p.onFrameEvent,
-						},
+				app.If(p.basics.failure != nil, func() app.UI { return &troubleshooter{IErr: p.basics.failure} }),
+				app.If(len(p.basics.viewers) == 0 && p.basics.failure == nil, func() app.UI { return noViewers(p.basics.session.User) }),
+				app.If(p.tok.err != nil, func() app.UI {
+					return app.Div().Body(
+						&troubleshooter{IErr: p.tok.err},
+						app.If(tok == nil && !p.basics.unknownViewer(p.tok.viewer), func() app.UI {
+							return app.Button().ID("token-retry").Class("retry").Type("button").Text("Try again").OnClick(p.retry)
+						}),
 					)
 				}),
-				app.If(p.loading && p.token == nil, func() app.UI {
-					return app.P().ID("token-loading").Class("card muted").Text("Getting a token for " + p.selected + "…")
+				app.If(tok != nil, func() app.UI {
+					return app.Section().ID("frame-card").Class("card frame-card").DataSet("viewer", tok.Viewer.ID).Body(
+						app.Div().Class("frame-head").Body(
+							app.H2().ID("frame-title").DataSet("viewer", tok.Viewer.ID).Text("Dashboard as "+viewerName(p.basics.viewers, tok.Viewer.ID)),
+							app.Span().Class("muted").Text("An iframe on "+p.basics.settings.InstanceURL+": its rows are filtered by the workspace, not by this page."),
+						),
+						skewBanner(tok),
+						p.renderPages(),
+						p.renderFrame(tok),
+					)
+				}),
+				app.If(p.tok.loading && tok == nil, func() app.UI {
+					return p.tok.renderWait("token-loading", viewerName(p.basics.viewers, p.tok.viewer), time.Now())
 				}),
 				app.Div().Class("panels").Body(
-					&tokenInspector{IToken: p.token, IEvents: p.events},
-					&exchangeTimeline{IToken: p.token},
+					&tokenInspector{IToken: tok, IEvents: p.events},
+					&exchangeTimeline{IToken: tok},
 				),
 			),
 		),
 	)
 }
 
+func (p *dashboardPage) renderFrame(tok *api.EmbedToken) app.UI {
+	f := newDashboardFrame(p.onExpiring, p.onFrameEvent)
+	st := p.basics.settings
+	f.IKey, f.IInstanceURL, f.IWorkspaceID, f.IDashboardID = "main", st.InstanceURL, st.WorkspaceID, st.DashboardID
+	f.IPage, f.IViewerID, f.IToken, f.IExpiresAt, f.IMargin = p.page, tok.Viewer.ID, tok.Token, tok.ExpiresAt, margin(st)
+	return f
+}
+
 func (p *dashboardPage) renderViewers() app.UI {
 	return app.Nav().ID("viewers").Class("viewers").Body(
 		app.H2().Text("External viewers"),
 		app.P().Class("muted").Text("Who you may act as. Each gets its own scoped token; the backend picks external_value."),
-		app.Range(p.viewers).Slice(func(i int) app.UI {
-			v := p.viewers[i]
+		app.Range(p.basics.viewers).Slice(func(i int) app.UI {
+			v := p.basics.viewers[i]
 			cls := "viewer"
-			if v.ID == p.selected {
+			if v.ID == p.tok.viewer {
 				cls += " selected"
 			}
-			return app.A().Class(cls).Href("/"+p.query(v.ID)).DataSet("viewer", v.ID).Body(
+			return app.A().Class(cls).Href("/"+p.query(v.ID, p.page)).DataSet("viewer", v.ID).Body(
 				app.Strong().Text(v.DisplayName),
 				app.Span().Class("kv").Body(app.Span().Text("external_value "), app.Code().Text(v.ExternalValue)),
 				app.Span().Class("kv").Body(app.Span().Text("external_viewer_id "), app.Code().Text(v.ID)),
@@ -189,21 +192,21 @@ func viewerName(vs []api.Viewer, id string) string {
 }
 
 // renderPages links each page of the dashboard (known in emulator mode);
-// the page is in the URL, and choosing one remounts the frame on it.
+// the page is in the URL, and choosing one mounts a new frame on it.
 func (p *dashboardPage) renderPages() app.UI {
-	if len(p.settings.Pages) < 2 {
+	pages := p.basics.settings.Pages
+	if len(pages) < 2 {
 		return app.Text("")
 	}
 	current := p.page
 	if current == "" {
-		current = p.settings.Pages[0].Name
+		current = pages[0].Name
 	}
 	return app.Nav().ID("pages").Class("pages").Body(
 		app.Span().Class("label").Text("Page"),
-		app.Range(p.settings.Pages).Slice(func(i int) app.UI {
-			pg := p.settings.Pages[i]
-			v := url.Values{"viewer": {p.selected}, "page": {pg.Name}}
-			a := app.A().Href("/?"+v.Encode()).DataSet("page", pg.Name).Text(pg.DisplayName)
+		app.Range(pages).Slice(func(i int) app.UI {
+			pg := pages[i]
+			a := app.A().Href("/"+p.query(p.tok.viewer, pg.Name)).DataSet("page", pg.Name).Text(pg.DisplayName)
 			if pg.Name == current {
 				a = a.Class("active")
 			}

@@ -21,6 +21,9 @@ type doctorPage struct {
 	running bool
 	report  *api.DoctorReport
 	err     error
+	// via is how the isolation check runs the datasets ("" lets the
+	// server choose; "sql" runs them as on a real workspace).
+	via string
 }
 
 func (p *doctorPage) OnNav(ctx app.Context) {
@@ -41,7 +44,11 @@ func (p *doctorPage) run(ctx app.Context, _ app.Event) {
 	p.running, p.err = true, nil
 	ctx.Async(func() {
 		var rep api.DoctorReport
-		_, err := request(http.MethodGet, api.PathDoctor+"?"+api.QueryIsolation+"=1", "", nil, &rep)
+		path := api.PathDoctor + "?" + api.QueryIsolation + "=1"
+		if p.via != "" {
+			path += "&" + api.QueryVia + "=" + p.via
+		}
+		_, err := request(http.MethodGet, path, "", nil, &rep)
 		ctx.Dispatch(func(ctx app.Context) {
 			p.running = false
 			if err != nil {
@@ -169,10 +176,19 @@ func (p *doctorPage) renderIsolation() app.UI {
 	if iso == nil {
 		return app.Text("")
 	}
-	return app.Section().ID("isolation").Class("card").DataSet("status", iso.Status).Body(
+	return app.Section().ID("isolation").Class("card").DataSet("status", iso.Status).DataSet("method", iso.Method).Body(
 		app.Div().Class("frame-head").Body(app.H2().Text("Isolation: every dataset as each viewer"), statusBadge(iso.Status)),
+		p.renderMethod(iso),
 		app.P().Class("reason").Text(iso.Reason),
 		app.If(iso.Fix != "" && iso.Status != api.StatusPass, func() app.UI { return app.P().Class("fix").Text("Fix: " + iso.Fix) }),
+		app.If(len(iso.MissingGrants) > 0, func() app.UI {
+			return app.Ul().ID("missing-grants").Class("probes").Body(app.Range(iso.MissingGrants).Slice(func(i int) app.UI {
+				g := iso.MissingGrants[i]
+				return app.Li().DataSet("privilege", g.Privilege).Body(
+					badge(api.StatusFail, "missing"), app.Strong().Text(" "+g.Privilege+" on "+g.Securable+" for "),
+					app.Code().Text(g.Principal), app.Span().Class("muted").Text(". Who can give it: "+g.GrantedBy+". How: "+g.How))
+			}))
+		}),
 		app.If(len(iso.Datasets) > 0, func() app.UI { return p.renderTable(iso) }),
 		app.If(len(iso.Probes) > 0, func() app.UI {
 			return app.Div().Body(
@@ -183,6 +199,29 @@ func (p *doctorPage) renderIsolation() app.UI {
 						statusBadge(pr.Status), app.Strong().Text(" "+pr.Title+": "), app.Span().Class("muted").Text(pr.Reason))
 				})),
 			)
+		}),
+	)
+}
+
+// renderMethod says how the datasets ran and as whom, and on the emulator
+// offers the other way: the SQL Statement Execution API is what a real
+// workspace has.
+func (p *doctorPage) renderMethod(iso *api.IsolationReport) app.UI {
+	how := "Ran through the workspace's embed query API, with each viewer's own scoped token."
+	next, label := "sql", "Run as on a real workspace (SQL statements)"
+	if iso.Method == api.MethodStatements {
+		how = "Ran through the SQL Statement Execution API on warehouse " + orDash(iso.WarehouseID) +
+			", each viewer's external_value bound as a named parameter."
+		next, label = "embed", "Run through the embed query API"
+	}
+	return app.Div().ID("isolation-method").Class("note").Body(
+		app.P().Text(how),
+		app.If(iso.RunsAs != "", func() app.UI { return app.P().ID("runs-as").Text(iso.RunsAs) }),
+		app.If(p.report.Emulated, func() app.UI {
+			return app.Button().ID("isolation-via").Type("button").Disabled(p.running).Text(label).OnClick(func(ctx app.Context, e app.Event) {
+				p.via = next
+				p.run(ctx, e)
+			})
 		}),
 	)
 }

@@ -22,21 +22,41 @@ type tokenInspector struct {
 	IToken  *api.EmbedToken
 	IEvents []frameEvent
 
-	now    time.Time
-	ticker bool
+	interval app.Value // the countdown's setInterval id
+	tick     app.Func
 }
 
+// OnMount starts the countdown. It writes the countdown's text straight
+// into its element once a second: a go-app update would re-render the
+// whole page (ctx.Dispatch updates every ancestor) sixty times a minute.
 func (t *tokenInspector) OnMount(ctx app.Context) {
-	t.now = time.Now()
-	t.tick(ctx)
+	t.tick = app.FuncOf(func(this app.Value, args []app.Value) any {
+		if t.IToken != nil {
+			if el := app.Window().GetElementByID("countdown"); el.Truthy() {
+				el.Set("textContent", countdownText(t.IToken, time.Now()))
+			}
+		}
+		return nil
+	})
+	t.interval = app.Window().Call("setInterval", t.tick, 1000)
+	jsListeners.Add(1)
 }
 
-// tick re-renders every second for the countdown.
-func (t *tokenInspector) tick(ctx app.Context) {
-	ctx.After(time.Second, func(ctx app.Context) {
-		t.now = time.Now()
-		t.tick(ctx)
-	})
+func (t *tokenInspector) OnDismount() {
+	if t.tick != nil {
+		app.Window().Call("clearInterval", t.interval)
+		t.tick.Release()
+		t.tick = nil
+		jsListeners.Add(-1)
+	}
+}
+
+func countdownText(tok *api.EmbedToken, now time.Time) string {
+	left := time.Unix(tok.Claims.ExpiresAt, 0).Sub(now).Truncate(time.Second)
+	if left > 0 {
+		return "expires in " + left.String()
+	}
+	return "expired " + (-left).String() + " ago"
 }
 
 func (t *tokenInspector) Render() app.UI {
@@ -46,13 +66,12 @@ func (t *tokenInspector) Render() app.UI {
 	}
 	c := tok.Claims
 	pc, pcErr := wire.ParseCustomClaim(c.CustomClaim)
-	left := time.Unix(c.ExpiresAt, 0).Sub(t.now).Truncate(time.Second)
-	countdown := "expired " + (-left).String() + " ago"
-	if left > 0 {
-		countdown = "expires in " + left.String()
-	}
+	countdown := countdownText(tok, time.Now())
 	return app.Section().ID("inspector").Class("card").Body(
-		app.H2().Text("Token inspector"),
+		app.Div().Class("frame-head").Body(
+			app.H2().Text("Token inspector"),
+			&copyButton{IText: tok.Token, ILabel: "Copy token"},
+		),
 		app.P().Class("note").Text("Decoded in the browser without checking the signature: the browser holds no keys. The workspace verifies it against its JWKS on every call."),
 		app.Div().Class("viewer-claim").Body(
 			app.Div().Body(app.Span().Class("label").Text("external_viewer_id"), app.Code().ID("claim-viewer").Text(orDash(pc.ExternalViewerID))),

@@ -70,17 +70,28 @@ func (p *labPage) Render() app.UI {
 			app.P().Class("lead").Text("Break the emulated workspace on purpose, live, then open the page named under each toggle and read how embedlab names the cause. Every change drops embedlab's cached tokens, so it shows on the next load."),
 			app.If(p.failure != nil, func() app.UI { return labUnavailable(p.failure) }),
 			app.If(p.notice != "", func() app.UI { return app.P().ID("lab-notice").Class("card note").Text(p.notice) }),
+			// The toggles change the workspace everyone shares: only a
+			// trainer gets the buttons (the server refuses others too).
+			app.If(p.failure == nil && !p.trainer(), func() app.UI {
+				return app.P().ID("lab-readonly").Class("card note").Text("You can read the toggles; turning them on or off needs the role " + api.RoleTrainer + " (the demo user admin has it), since they change the workspace everyone uses.")
+			}),
 			app.If(p.failure == nil, func() app.UI {
 				return app.Div().Body(
-					app.Div().Class("row lab-actions").Body(
-						app.Button().ID("lab-reset").Type("button").Class("primary").Text("Reset everything").
-							Disabled(p.busy != "").OnClick(func(ctx app.Context, e app.Event) { p.set(ctx, "reset", false) }),
-						app.Span().Class("muted small").Text("Turns every toggle off and restores the workspace's state file: secret, CAN RUN, publication, origins, clock, lifetime, limits."),
-					),
+					app.If(p.trainer(), func() app.UI { return p.renderActions() }),
 					app.Div().Class("lab-grid").Body(app.Range(p.lab.Toggles).Slice(func(i int) app.UI { return p.renderToggle(p.lab.Toggles[i]) })),
 				)
 			}),
 		),
+	)
+}
+
+func (p *labPage) trainer() bool { return p.session.HasRole(api.RoleTrainer) }
+
+func (p *labPage) renderActions() app.UI {
+	return app.Div().Class("row lab-actions").Body(
+		app.Button().ID("lab-reset").Type("button").Class("primary").Text("Reset everything").
+			Disabled(p.busy != "").OnClick(func(ctx app.Context, e app.Event) { p.set(ctx, "reset", false) }),
+		app.Span().Class("muted small").Text("Turns every toggle off and restores the workspace's state file: secret, CAN RUN, publication, origins, clock, lifetime, limits."),
 	)
 }
 
@@ -95,8 +106,10 @@ func (p *labPage) renderToggle(t api.LabToggle) app.UI {
 		app.Div().Class("toggle-head").Body(
 			app.H2().Text(t.Title),
 			app.If(t.On, func() app.UI { return app.Span().Class("badge bad").Text("on") }),
-			app.Button().Type("button").Class("switch").DataSet("toggle", t.ID).Text(label).Disabled(p.busy != "").
-				OnClick(func(ctx app.Context, e app.Event) { p.set(ctx, t.ID, !t.On) }),
+			app.If(p.trainer(), func() app.UI {
+				return app.Button().Type("button").Class("switch").DataSet("toggle", t.ID).Text(label).Disabled(p.busy != "").
+					OnClick(func(ctx app.Context, e app.Event) { p.set(ctx, t.ID, !t.On) })
+			}),
 		),
 		app.P().Class("small").Body(app.Strong().Text("What it does: "), app.Text(t.Action)),
 		app.P().Class("small").Body(app.Strong().Text("What you will see: "), app.Text(t.Effect)),

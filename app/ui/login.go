@@ -2,6 +2,8 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -25,7 +27,7 @@ func (p *loginPage) OnMount(ctx app.Context) {
 	ctx.Async(func() {
 		// Already signed in: straight to the dashboard.
 		if status, err := request(http.MethodGet, api.PathSession, "", nil, nil); err == nil && status == http.StatusOK {
-			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/") })
+			ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(afterLogin(ctx)) })
 			return
 		}
 		var st api.EmbedSettings
@@ -56,7 +58,7 @@ func (p *loginPage) submit(ctx app.Context, e app.Event) {
 				return
 			}
 			p.password = ""
-			ctx.Navigate("/")
+			ctx.Navigate(afterLogin(ctx))
 		})
 	})
 }
@@ -100,4 +102,32 @@ func (p *loginPage) Render() app.UI {
 			)
 		}),
 	)
+}
+
+// loginURL is the login page, remembering where the user was going.
+func loginURL(next string) string {
+	if next == "" || next == "/" || strings.HasPrefix(next, "/login") {
+		return "/login"
+	}
+	return "/login?" + url.Values{"next": {next}}.Encode()
+}
+
+// afterLogin is where sign-in leads: the page named by ?next= (a deep link
+// opened while signed out) when it is a path on this site, else "/".
+func afterLogin(ctx app.Context) string {
+	next := ctx.Page().URL().Query().Get("next")
+	if !safeNext(next) {
+		return "/"
+	}
+	return next
+}
+
+// safeNext accepts only a path on this origin: "/x", not "//host",
+// "/\\host" or "https://host", so ?next= cannot send a user elsewhere.
+func safeNext(next string) bool {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+		return false
+	}
+	u, err := url.Parse(next)
+	return err == nil && u.Scheme == "" && u.Host == "" && !strings.ContainsAny(next, "\r\n\t")
 }

@@ -1,21 +1,33 @@
-// Package ui holds embedlab's go-app components. The server and the Wasm
-// entry point both call Routes, so they agree on every page the app has.
+// Package ui holds embedlab's go-app components. The Wasm entry point calls
+// Routes; the server registers the same pages from app/pages without these
+// components (see that package for why).
 package ui
 
-import "github.com/maxence-charriere/go-app/v10/pkg/app"
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"embedlab/app/pages"
+)
 
 // EnvInstanceURL is the go-app environment variable that tells the browser
 // which workspace (real or emulated) the backend talks to.
-const EnvInstanceURL = "EMBEDLAB_INSTANCE_URL"
+const EnvInstanceURL = pages.EnvInstanceURL
+
+// components is the component of each page of pages.All, by path.
+var components = map[string]func() app.Composer{
+	"/":         func() app.Composer { return &dashboardPage{} },
+	"/login":    func() app.Composer { return &loginPage{} },
+	"/compare":  func() app.Composer { return &comparePage{} },
+	"/call-app": func() app.Composer { return &callAppPage{} },
+	"/doctor":   func() app.Composer { return &doctorPage{} },
+	"/lab":      func() app.Composer { return &labPage{} },
+	"/workshop": func() app.Composer { return &workshopPage{} },
+	"/trainer":  func() app.Composer { return &trainerPage{} },
+}
 
 // Routes registers every page.
 func Routes() {
-	app.Route("/", func() app.Composer { return &dashboardPage{} })
-	app.Route("/login", func() app.Composer { return &loginPage{} })
-	app.Route("/compare", func() app.Composer { return &comparePage{} })
-	app.Route("/call-app", func() app.Composer { return &callAppPage{} })
-	app.Route("/doctor", func() app.Composer { return &doctorPage{} })
-	app.Route("/lab", func() app.Composer { return &labPage{} })
-	app.Route("/workshop", func() app.Composer { return &workshopPage{} })
-	app.Route("/trainer", func() app.Composer { return &trainerPage{} })
+	for _, p := range pages.All {
+		app.Route(p.Path, components[p.Path])
+	}
 }

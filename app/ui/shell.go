@@ -19,10 +19,17 @@ type topBar struct {
 	err string
 }
 
-func (t *topBar) signOut(ctx app.Context, e app.Event) {
+func (t *topBar) signOut(ctx app.Context, e app.Event) { t.endSession(ctx, api.PathSession) }
+
+// signOutEverywhere ends every session of the user, on every device.
+func (t *topBar) signOutEverywhere(ctx app.Context, e app.Event) {
+	t.endSession(ctx, api.PathSession+"?everywhere=true")
+}
+
+func (t *topBar) endSession(ctx app.Context, path string) {
 	csrf := t.ISession.CSRFToken
 	ctx.Async(func() {
-		_, err := request(http.MethodDelete, api.PathSession, csrf, nil, nil)
+		_, err := request(http.MethodDelete, path, csrf, nil, nil)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				t.err = errorText(err)
@@ -49,12 +56,14 @@ func (t *topBar) Render() app.UI {
 			link("call-app", "/call-app", "Call an app"),
 			link("doctor", "/doctor", "Doctor"),
 			link("workshop", "/workshop", "Workshop"),
-			link("lab", "/lab", "Fault lab"),
+			// Only a trainer may flip the lab's toggles (issue 16): others do not get the link.
+			app.If(t.ISession.HasRole(api.RoleTrainer), func() app.UI { return link("lab", "/lab", "Fault lab") }),
 		),
 		app.Div().Class("who").Body(
 			app.If(t.err != "", func() app.UI { return app.Span().Class("error").Text(t.err) }),
 			app.Span().ID("who").Text(t.ISession.DisplayName+" ("+t.ISession.User+")"),
 			app.Button().ID("sign-out").Type("button").Class("ghost").Text("Sign out").OnClick(t.signOut),
+			app.Button().ID("sign-out-everywhere").Type("button").Class("ghost").Title("End every session of yours, on every device").Text("Everywhere").OnClick(t.signOutEverywhere),
 		),
 	)
 }
@@ -65,7 +74,9 @@ func currentSession(ctx app.Context) (api.Session, bool, error) {
 	var s api.Session
 	status, err := request(http.MethodGet, api.PathSession, "", nil, &s)
 	if status == http.StatusUnauthorized {
-		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate("/login") })
+		// Keep where the user was going, so a deep link survives sign-in.
+		next := app.Window().Get("location").Get("pathname").String() + app.Window().Get("location").Get("search").String()
+		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(loginURL(next)) })
 		return s, false, nil
 	}
 	return s, true, err
@@ -83,25 +94,5 @@ func loadSignedIn(ctx app.Context, path string, out any, done func(ctx app.Conte
 			_, err = request(http.MethodGet, path, "", nil, out)
 		}
 		ctx.Dispatch(func(ctx app.Context) { done(ctx, s, err) })
-	})
-}
-
-// loadBasics reads who is signed in, the embed settings and the viewers.
-// A missing session sends the browser to the login page.
-func loadBasics(ctx app.Context, done func(s api.Session, st api.EmbedSettings, vs []api.Viewer, err error)) {
-	ctx.Async(func() {
-		s, ok, err := currentSession(ctx)
-		if !ok {
-			return
-		}
-		var st api.EmbedSettings
-		var vs api.Viewers
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathEmbedSettings, "", nil, &st)
-		}
-		if err == nil {
-			_, err = request(http.MethodGet, api.PathViewers, "", nil, &vs)
-		}
-		ctx.Dispatch(func(ctx app.Context) { done(s, st, vs.Viewers, err) })
 	})
 }

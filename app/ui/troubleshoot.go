@@ -41,6 +41,18 @@ var diagnoses = map[string]diagnosis{
 	api.CodeOriginNotAllowed: {"The workspace does not allow embedding from this origin",
 		"The token is fine, but the browser refused to show the dashboard frame: the workspace's embed page lists the origins that may frame it (CSP frame-ancestors), and this page's origin is not among them.",
 		"Add this origin to the workspace's approved embedding domains."},
+	api.CodeRoleRequired: {"Your user lacks the role this needs",
+		"The users file grants roles; this action changes what others share or uses an identity that is not yours.",
+		"Sign in as a user with the role, or ask for it in the users file."},
+	codeUnknownViewer: {"This link names a viewer you do not have",
+		"The viewer id in the address is not among the external viewers you may act as, so embedlab asks for no token.",
+		"Pick one of your viewers."},
+	api.CodeEmbedPageNotFound: {"The workspace has no such dashboard page",
+		"The frame's embed page answered 404: the dashboard is unknown or unpublished, or it has no page of that name.",
+		"Pick another page, check DASHBOARD_ID and publish the dashboard."},
+	codeFrameSilent: {"The dashboard frame stays silent",
+		"The workspace answers and allows this origin, but the embed page has not said it is ready.",
+		"Retry; if it stays silent, the browser's console shows the frame's errors."},
 	"unauthenticated": {"Your session has ended", "The session cookie is missing or expired.", "Sign in again."},
 }
 

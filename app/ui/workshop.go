@@ -49,7 +49,7 @@ func (p *workshopPage) act(ctx app.Context, action, id string) {
 		case "check":
 			_, err = request(http.MethodPost, api.PathWorkshopCheck, csrf, api.ExerciseRef{ID: id}, &x)
 		default:
-			_, err = request(http.MethodPost, api.PathWorkshopReset, csrf, api.WorkshopReset{Progress: action == "reset-progress"}, &w)
+			_, err = request(http.MethodPost, api.PathWorkshopReset, csrf, api.WorkshopReset{Workspace: action == "reset", Progress: action == "reset-progress"}, &w)
 		}
 		ctx.Dispatch(func(ctx app.Context) {
 			p.busy = ""
@@ -66,7 +66,7 @@ func (p *workshopPage) act(ctx app.Context, action, id string) {
 				p.workshop = w
 				p.notice = "The workspace is as it started (every fault lab toggle off)."
 				if action == "reset-progress" {
-					p.notice += " Your progress is cleared."
+					p.notice = "Your progress is cleared."
 				}
 			}
 		})
@@ -94,9 +94,12 @@ func (p *workshopPage) Render() app.UI {
 				return app.Div().Body(
 					app.Div().Class("row lab-actions").Body(
 						app.Span().ID("progress").Class("badge ok").Text(strconv.Itoa(passed)+" of "+strconv.Itoa(len(p.workshop.Exercises))+" done"),
-						app.Button().ID("workshop-reset").Type("button").Class("ghost-dark").Text("Reset the workspace").Disabled(p.busy != "").
-							OnClick(func(ctx app.Context, e app.Event) { p.act(ctx, "reset", "") }),
-						app.Button().ID("workshop-reset-progress").Type("button").Class("ghost-dark").Text("Reset the workspace and my progress").Disabled(p.busy != "").
+						// The workspace is everyone's: only a trainer resets it (the server refuses others too).
+						app.If(p.session.HasRole(api.RoleTrainer), func() app.UI {
+							return app.Button().ID("workshop-reset").Type("button").Class("ghost-dark").Text("Reset the workspace").Disabled(p.busy != "").
+								OnClick(func(ctx app.Context, e app.Event) { p.act(ctx, "reset", "") })
+						}),
+						app.Button().ID("workshop-reset-progress").Type("button").Class("ghost-dark").Text("Reset my progress").Disabled(p.busy != "").
 							OnClick(func(ctx app.Context, e app.Event) { p.act(ctx, "reset-progress", "") }),
 						app.If(p.workshop.Trainer, func() app.UI { return app.A().Href("/trainer").Text("Trainer view") }),
 					),
@@ -146,6 +149,7 @@ func (p *workshopPage) renderExercise(n int, x api.Exercise) app.UI {
 			return app.Div().Class("command").Body(
 				app.If(c.Label != "", func() app.UI { return app.Span().Class("label").Text(c.Label) }),
 				app.Pre().Body(app.Code().Text(c.Shell)),
+				&copyButton{IText: c.Shell, ILabel: "Copy command"},
 			)
 		}),
 		app.Details().Class("hints").Body(

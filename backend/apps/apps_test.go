@@ -16,25 +16,23 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
 // Demo identities from the emulator's bundled workspace.json.
 const (
-	spID        = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
-	spSecret    = "dosedemo0embedder0not0a0real0secret"
-	noAccessID  = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
-	noAccessSec = "dosedemo0noaccess0not0a0real0secret"
+	spID        = testkit.EmbedderID
+	spSecret    = testkit.EmbedderSecret
+	noAccessID  = testkit.NoAccessID
+	noAccessSec = testkit.NoAccessSecret
 	callback    = "http://127.0.0.1:39999/api/apps/callback"
 )
 
 func start(t *testing.T) *emulator.Emulator {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{AppsAddr: "127.0.0.1:0"}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	if err := em.AllowRedirectURI("embedlab", callback); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +69,7 @@ func TestM2MCallsAndEachFailureRow(t *testing.T) {
 	sp := m2m(t, em, spID, spSecret)
 
 	r := call(t, c, sp, em.AppURL("sales-api")+"/api/whoami")
-	if r.Status != 200 || !r.Diagnosis.OK || r.Source != apps.KindM2M || r.Claims == nil || r.Claims.Subject != spID {
+	if r.Status != 200 || !r.Diagnosis.OK || r.Source != api.SourceM2M || r.Claims == nil || r.Claims.Subject != spID {
 		t.Fatalf("whoami: %d %+v %s", r.Status, r.Diagnosis, r.Body)
 	}
 	if strings.Contains(r.Body, "eyJ") {
@@ -289,7 +287,7 @@ func TestProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != apps.KindProfile {
+	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != api.SourceProfile {
 		t.Fatalf("profile via the CLI: %d %+v", r.Status, r.Diagnosis)
 	}
 	p.Name = "other"
@@ -312,7 +310,7 @@ func TestAppToAppNeedsTheRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != apps.KindAppToApp {
+	if r := call(t, caller(em), src, em.AppURL("sales-api")+"/api/whoami"); r.Status != 200 || r.Source != api.SourceAppToApp {
 		t.Fatalf("app to app: %d %+v", r.Status, r.Diagnosis)
 	}
 	env["DATABRICKS_CLIENT_SECRET"] = "wrong"

@@ -151,7 +151,7 @@ func (c *Caller) Call(ctx context.Context, src Source, req Request) (*Result, er
 	res.Status, res.Header = resp.StatusCode, resp.Header.Clone()
 	// An app may echo what it got; never hand a token back to the caller.
 	res.Body = redact.Text(string(b))
-	res.Diagnosis = Diagnose(resp.StatusCode, resp.Header, b, res.Claims, u)
+	res.Diagnosis = DiagnoseCall(resp.StatusCode, resp.Header, b, res.Claims, u, bearer != "")
 	return res, nil
 }
 
@@ -194,8 +194,15 @@ type Diagnosis struct {
 }
 
 // Diagnose reads a response (and the token that was sent) for the likely
-// cause and its fix.
+// cause and its fix; a token was sent when cl is not nil.
 func Diagnose(status int, h http.Header, body []byte, cl *claims.Claims, u *url.URL) Diagnosis {
+	return DiagnoseCall(status, h, body, cl, u, cl != nil)
+}
+
+// DiagnoseCall is Diagnose for a call that knows whether it sent a bearer
+// token (sent), which may not be a JWT (cl nil): the diagnosis must never
+// say "no token was sent" when one was.
+func DiagnoseCall(status int, h http.Header, body []byte, cl *claims.Claims, u *url.URL, sent bool) Diagnosis {
 	var ae wire.APIError
 	_ = json.Unmarshal(body, &ae)
 	info, _ := ae.Info()
@@ -213,6 +220,10 @@ func Diagnose(status int, h http.Header, body []byte, cl *claims.Claims, u *url.
 	switch {
 	case status >= 200 && status < 300:
 		d.OK, d.Title, d.Cause = true, fmt.Sprintf("%d: the app answered", status), "The proxy accepted the token and forwarded the call to the app."
+	case (status == http.StatusFound || status == http.StatusSeeOther) && sent:
+		d.Title = fmt.Sprintf("%d: redirected to sign in", status)
+		d.Cause = "A bearer token was sent, but the answer is a redirect to a sign-in page, as for a browser visit: the path is not under /api/, or " + u.Host + " is not a Databricks Apps proxy."
+		d.Fix = "Call a path under /api/ of the app's URL as its page in the workspace shows it."
 	case status == http.StatusFound || status == http.StatusSeeOther:
 		d.Title = fmt.Sprintf("%d: redirected to sign in", status)
 		d.Cause = "The Apps proxy treated this as a browser visit without a session: no bearer token was sent."
@@ -220,8 +231,10 @@ func Diagnose(status int, h http.Header, body []byte, cl *claims.Claims, u *url.
 	case status == http.StatusUnauthorized:
 		d.Title = "401: the token was not accepted"
 		switch {
-		case info.Reason == wire.AppsReasonTokenMissing || cl == nil:
+		case info.Reason == wire.AppsReasonTokenMissing || !sent:
 			d.Cause, d.Fix = "No bearer token reached the app.", "Get a token from one of the sources and send it as Authorization: Bearer <token>."
+		case cl == nil:
+			d.Cause, d.Fix = "The app refused the bearer token sent, which is not a token of this workspace (not a JWT it issued).", "Use a Databricks OAuth token from this workspace."
 		case info.Reason == wire.AppsReasonIdPTokenNotExchanged || info.Reason == "" && isIdPToken(cl):
 			d.Cause, d.Fix = idpTokenDiagnosis(cl, info.Metadata[wire.AppsMetaIssuer])
 		case info.Reason == wire.AppsReasonTokenExpired || cl.ExpiresAt != 0 && time.Unix(cl.ExpiresAt, 0).Before(time.Now()):

@@ -16,23 +16,16 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"embedlab/shared/api"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
 
-// Token federation (wire-formats.md section 3): an identity provider's JWT
-// (Microsoft Entra ID, Okta, GitHub Actions, or the emulator's IdP) cannot
-// call an app; it is exchanged at the workspace's token endpoint for a
-// Databricks token first, exactly as the official SDKs' env-oidc and
-// file-oidc auth types do.
-
-// Kinds of the federation sources.
-const (
-	KindFederated = "federated"
-	// KindIdPDirect sends the identity provider's token without the
-	// exchange, to show the 401 the Apps proxy answers.
-	KindIdPDirect = "idp-direct"
-)
+// Token federation (the wire reference, package wire, "Token federation"): an
+// identity provider's JWT (Microsoft Entra ID, Okta, GitHub Actions, or the
+// emulator's IdP) cannot call an app; it is exchanged at the workspace's
+// token endpoint for a Databricks token first, exactly as the official SDKs'
+// env-oidc and file-oidc auth types do.
 
 // SubjectTokenSource gives an identity provider's token to exchange.
 type SubjectTokenSource interface {
@@ -58,7 +51,7 @@ func (s envSubject) Describe() string { return "$" + s.name }
 func (s envSubject) SubjectToken(context.Context, string) (string, error) {
 	v := strings.TrimSpace(s.getenv(s.name))
 	if v == "" {
-		return "", &SourceError{Kind: KindFederated, Message: s.name + " is not set",
+		return "", &SourceError{Kind: api.SourceFederated, Message: s.name + " is not set",
 			Fix: "set " + s.name + " to the identity provider's token (a JWT), e.g. the ID token your CI job or Entra ID gives you"}
 	}
 	return v, nil
@@ -75,15 +68,15 @@ func (s fileSubject) Describe() string { return "the file " + string(s) }
 func (s fileSubject) SubjectToken(context.Context, string) (string, error) {
 	b, err := os.ReadFile(string(s))
 	if err != nil {
-		return "", &SourceError{Kind: KindFederated, Message: "cannot read the identity provider's token", Err: err,
+		return "", &SourceError{Kind: api.SourceFederated, Message: "cannot read the identity provider's token", Err: err,
 			Fix: "point " + wire.EnvOIDCTokenFile + " (or -oidc-token-file) at a file holding the JWT"}
 	}
 	if len(b) > claims.MaxTokenBytes {
-		return "", &SourceError{Kind: KindFederated, Message: string(s) + " is larger than a token can be", Fix: "the file must hold the JWT alone"}
+		return "", &SourceError{Kind: api.SourceFederated, Message: string(s) + " is larger than a token can be", Fix: "the file must hold the JWT alone"}
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {
-		return "", &SourceError{Kind: KindFederated, Message: string(s) + " is empty", Fix: "write the identity provider's JWT into it"}
+		return "", &SourceError{Kind: api.SourceFederated, Message: string(s) + " is empty", Fix: "write the identity provider's JWT into it"}
 	}
 	return v, nil
 }
@@ -103,10 +96,10 @@ type IdPLogin struct {
 func IdPSubjectToken(issuer string, login IdPLogin) (SubjectTokenSource, error) {
 	u, err := url.Parse(strings.TrimRight(issuer, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Scheme == "http" && !isLoopback(u.Hostname())) {
-		return nil, &SourceError{Kind: KindFederated, Message: fmt.Sprintf("%q is not an identity provider's issuer URL", issuer), Fix: "use https://<issuer> (http only on loopback)"}
+		return nil, &SourceError{Kind: api.SourceFederated, Message: fmt.Sprintf("%q is not an identity provider's issuer URL", issuer), Fix: "use https://<issuer> (http only on loopback)"}
 	}
 	if (login.Username == "") == (login.ClientID == "") {
-		return nil, &SourceError{Kind: KindFederated, Message: "name either a user (and password) or a workload (client id and secret)", Fix: "pick one identity of the identity provider"}
+		return nil, &SourceError{Input: true, Kind: api.SourceFederated, Message: "name either a user (and password) or a workload (client id and secret)", Fix: "pick one identity of the identity provider"}
 	}
 	return &idpSubject{issuer: u.String(), login: login, client: &http.Client{Timeout: 15 * time.Second}}, nil
 }
@@ -160,7 +153,7 @@ func (s *idpSubject) SubjectToken(ctx context.Context, audience string) (string,
 		tok = tr.AccessToken
 	}
 	if tok == "" {
-		return "", &SourceError{Kind: KindFederated, Message: "the identity provider answered without a token", Fix: "check the identity provider's token endpoint " + endpoint}
+		return "", &SourceError{Kind: api.SourceFederated, Message: "the identity provider answered without a token", Fix: "check the identity provider's token endpoint " + endpoint}
 	}
 	return tok, nil
 }
@@ -181,7 +174,7 @@ func (s *idpSubject) tokenEndpoint(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if doc.TokenEndpoint == "" {
-		return "", &SourceError{Kind: KindFederated, Message: s.issuer + wire.PathOpenIDConfiguration + " names no token_endpoint", Fix: "get the token from the identity provider another way (a file or " + wire.EnvOIDCToken + ")"}
+		return "", &SourceError{Kind: api.SourceFederated, Message: s.issuer + wire.PathOpenIDConfiguration + " names no token_endpoint", Fix: "get the token from the identity provider another way (a file or " + wire.EnvOIDCToken + ")"}
 	}
 	s.endpoint = doc.TokenEndpoint
 	return s.endpoint, nil
@@ -190,7 +183,7 @@ func (s *idpSubject) tokenEndpoint(ctx context.Context) (string, error) {
 func (s *idpSubject) do(req *http.Request, v any) error {
 	res, err := s.client.Do(req)
 	if err != nil {
-		return &SourceError{Kind: KindFederated, Message: "the identity provider could not be reached", Err: err, Fix: "check the identity provider's URL " + s.issuer}
+		return &SourceError{Kind: api.SourceFederated, Message: "the identity provider could not be reached", Err: err, Fix: "check the identity provider's URL " + s.issuer}
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 256<<10))
@@ -201,10 +194,10 @@ func (s *idpSubject) do(req *http.Request, v any) error {
 		if oe.Code != "" {
 			msg = "the identity provider refused: " + oe.Error()
 		}
-		return &SourceError{Kind: KindFederated, Message: msg, Fix: "check the identity's credentials at the identity provider"}
+		return &SourceError{Kind: api.SourceFederated, Message: msg, Fix: "check the identity's credentials at the identity provider"}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return &SourceError{Kind: KindFederated, Message: "the identity provider's answer is not the expected JSON", Err: err, Fix: "check the identity provider's URL " + s.issuer}
+		return &SourceError{Kind: api.SourceFederated, Message: "the identity provider's answer is not the expected JSON", Err: err, Fix: "check the identity provider's URL " + s.issuer}
 	}
 	return nil
 }
@@ -237,10 +230,10 @@ type federated struct {
 func NewFederated(ctx context.Context, cfg FederatedConfig) (Source, error) {
 	h, err := NormalizeHost(cfg.Host)
 	if err != nil {
-		return nil, &SourceError{Kind: KindFederated, Message: "workspace URL " + err.Error(), Fix: "set DATABRICKS_HOST to the workspace URL"}
+		return nil, &SourceError{Kind: api.SourceFederated, Message: "workspace URL " + err.Error(), Fix: "set DATABRICKS_HOST to the workspace URL"}
 	}
 	if cfg.Subject == nil {
-		return nil, &SourceError{Kind: KindFederated, Message: "no identity provider token",
+		return nil, &SourceError{Kind: api.SourceFederated, Message: "no identity provider token",
 			Fix: "set " + wire.EnvOIDCToken + " or " + wire.EnvOIDCTokenFile + ", or fetch one from an identity provider"}
 	}
 	cfg.Host = h
@@ -252,7 +245,7 @@ func NewFederated(ctx context.Context, cfg FederatedConfig) (Source, error) {
 	return f, nil
 }
 
-func (f *federated) Kind() string { return KindFederated }
+func (f *federated) Kind() string { return api.SourceFederated }
 func (f *federated) Describe() string {
 	how := "account-wide federation"
 	if f.cfg.ClientID != "" {
@@ -298,24 +291,36 @@ func (x exchanger) Token() (*oauth2.Token, error) {
 func exchangeError(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return &SourceError{Kind: KindFederated, Message: "the token exchange failed", Err: err, Fix: "check that the workspace URL is right and reachable"}
+		return &SourceError{Kind: api.SourceFederated, Message: "the token exchange failed", Err: err, Fix: "check that the workspace URL is right and reachable"}
 	}
 	msg := re.ErrorCode
 	if re.ErrorDescription != "" {
 		msg += ": " + re.ErrorDescription
 	}
 	fix := "check the federation policy against the token: its issuer, audience and subject"
-	switch re.ErrorCode {
-	case wire.OAuthInvalidGrant:
+	desc := strings.ToLower(re.ErrorDescription)
+	switch {
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "user not found"):
+		// The token is fine; the person is not a user of the workspace.
+		fix = "the token's subject is not a user of this workspace: add the user (with that e-mail) to the workspace, or exchange for a service principal with client_id (workload identity federation)"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "wrong subject"):
+		fix = "the federation policy names another subject: get the token for the identity the policy expects (its subject, or subject_claim), or change the policy"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "wrong audience"):
+		fix = "ask the identity provider for a token whose audience the policy accepts (by default the workspace's token endpoint URL)"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "untrusted issuer"):
+		fix = "get the token from an identity provider a federation policy trusts, or add a policy for this issuer"
+	case re.ErrorCode == wire.OAuthInvalidGrant && strings.Contains(desc, "expired"):
+		fix = "the identity provider's token has expired: get a fresh one and exchange it at once"
+	case re.ErrorCode == wire.OAuthInvalidGrant:
 		fix = "the workspace's federation policy does not accept this token: get it from an issuer a policy trusts, for the audience the policy expects (by default the workspace's token endpoint URL), with the subject it names, before it expires"
-	case wire.OAuthInvalidClient:
+	case re.ErrorCode == wire.OAuthInvalidClient:
 		fix = "client_id must be a service principal's application id (workload identity federation), or be left out (account-wide federation)"
-	case wire.OAuthInvalidRequest, wire.OAuthInvalidScope:
+	case re.ErrorCode == wire.OAuthInvalidRequest || re.ErrorCode == wire.OAuthInvalidScope:
 		fix = "send grant_type=" + wire.GrantTokenExchange + ", subject_token=<the JWT>, subject_token_type=" + wire.TokenTypeJWT + " and scope=all-apis"
-	case wire.OAuthTemporarilyUnavail:
+	case re.ErrorCode == wire.OAuthTemporarilyUnavail:
 		fix = "the workspace could not fetch the identity provider's keys: its discovery document and jwks_uri must be reachable; retry"
 	}
-	return &SourceError{Kind: KindFederated, Message: "the workspace refused the token exchange (" + msg + ")", Fix: fix}
+	return &SourceError{Kind: api.SourceFederated, Message: "the workspace refused the token exchange (" + msg + ")", Fix: fix}
 }
 
 // idpDirect sends the identity provider's token as is.
@@ -334,7 +339,7 @@ func NewIdPDirect(subject SubjectTokenSource, audience string) Source {
 	return &idpDirect{subject: subject, audience: audience}
 }
 
-func (s *idpDirect) Kind() string { return KindIdPDirect }
+func (s *idpDirect) Kind() string { return api.SourceIdPDirect }
 func (s *idpDirect) Describe() string {
 	return "an identity provider's token (" + s.subject.Describe() + ") sent as is, without the exchange: Databricks Apps refuse it"
 }

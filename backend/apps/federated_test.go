@@ -13,6 +13,7 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/shared/api"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
@@ -60,7 +61,7 @@ func TestFederatedSourceUserAndWorkload(t *testing.T) {
 
 	user := federated(t, apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, ada)})
 	r := call(t, c, user, whoami)
-	if r.Status != http.StatusOK || !r.Diagnosis.OK || r.Source != apps.KindFederated || r.Claims == nil || r.Claims.Subject != "7001" ||
+	if r.Status != http.StatusOK || !r.Diagnosis.OK || r.Source != api.SourceFederated || r.Claims == nil || r.Claims.Subject != "7001" ||
 		!strings.Contains(r.Body, "ada@example.com") {
 		t.Fatalf("user federation: %d %+v %s", r.Status, r.Diagnosis, r.Body)
 	}
@@ -147,15 +148,16 @@ func TestFederatedSourceRefusals(t *testing.T) {
 		cfg      apps.FederatedConfig
 		msg, fix string
 	}{
-		{"wrong audience", apps.FederatedConfig{Host: em.URL(), Audience: "https://other.example.com", Subject: idpSubject(t, em, ada)}, "wrong audience", "federation policy"},
-		{"user not found", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, linus)}, "user not found", "federation policy"},
+		{"wrong audience", apps.FederatedConfig{Host: em.URL(), Audience: "https://other.example.com", Subject: idpSubject(t, em, ada)}, "wrong audience", "whose audience the policy accepts"},
+		// The token is fine, the person unknown: the fix says so, not "issuer and audience" (issue 14).
+		{"user not found", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, linus)}, "user not found", "not a user of this workspace: add the user"},
 		{"not a service principal", apps.FederatedConfig{Host: em.URL(), ClientID: "nobody", Subject: idpSubject(t, em, ciMain)}, "invalid_client", "application id"},
 		{"wrong IdP password", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, apps.IdPLogin{Username: "ada@example.com", Password: "wrong-pass"})}, "identity provider refused", "credentials"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := federated(t, tc.cfg).Token(ctx)
 			var se *apps.SourceError
-			if !errors.As(err, &se) || se.Kind != apps.KindFederated || !strings.Contains(se.Message, tc.msg) || !strings.Contains(se.Fix, tc.fix) {
+			if !errors.As(err, &se) || se.Kind != api.SourceFederated || !strings.Contains(se.Message, tc.msg) || !strings.Contains(se.Fix, tc.fix) {
 				t.Fatalf("got %v (fix %q)", err, fixOf(se))
 			}
 		})
@@ -183,7 +185,7 @@ func TestIdPTokenDirectIsRefusedWithTheExchangeExplained(t *testing.T) {
 	direct := apps.NewIdPDirect(idpSubject(t, em, ada), em.URL()+wire.PathToken)
 	r := call(t, c, direct, em.AppURL("sales-api")+"/api/whoami")
 	d := r.Diagnosis
-	if r.Status != http.StatusUnauthorized || d.OK || d.Reason != wire.AppsReasonIdPTokenNotExchanged || r.Source != apps.KindIdPDirect {
+	if r.Status != http.StatusUnauthorized || d.OK || d.Reason != wire.AppsReasonIdPTokenNotExchanged || r.Source != api.SourceIdPDirect {
 		t.Fatalf("direct: %d %+v %s", r.Status, d, r.Body)
 	}
 	if !strings.Contains(d.Cause, "identity provider "+em.IdPURL()) || !strings.Contains(d.Fix, "Exchange it at /oidc/v1/token (token federation) first") ||

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"embedlab/shared/api"
 )
 
 // Profile is one section of ~/.databrickscfg.
@@ -45,7 +47,7 @@ func ConfigFile(getenv func(string) string) string {
 func ReadProfile(path, name string) (*Profile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &SourceError{Kind: KindProfile, Message: "cannot read the Databricks CLI's profiles", Err: err,
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: "cannot read the Databricks CLI's profiles", Err: err,
 			Fix: "run `databricks auth login --host <workspace URL> --profile " + name + "` (it writes " + path + ")"}
 	}
 	sections := map[string]map[string]string{}
@@ -58,7 +60,7 @@ func ReadProfile(path, name string) (*Profile, error) {
 		case line == "" || line[0] == '#' || line[0] == ';':
 		case line[0] == '[':
 			if !strings.HasSuffix(line, "]") {
-				return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("%s:%d: %q is not a [section] line", path, n, line), Fix: "fix the file"}
+				return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("%s:%d: %q is not a [section] line", path, n, line), Fix: "fix the file"}
 			}
 			cur = strings.TrimSpace(line[1 : len(line)-1])
 			if sections[cur] == nil {
@@ -68,14 +70,14 @@ func ReadProfile(path, name string) (*Profile, error) {
 		default:
 			k, v, ok := strings.Cut(line, "=")
 			if !ok || cur == "" {
-				return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("%s:%d: expected key = value inside a [section]", path, n), Fix: "fix the file"}
+				return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("%s:%d: expected key = value inside a [section]", path, n), Fix: "fix the file"}
 			}
 			sections[cur][strings.TrimSpace(k)] = strings.TrimSpace(v)
 		}
 	}
 	sec, ok := sections[name]
 	if !ok {
-		return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("%s has no profile %q (it has %s)", path, name, strings.Join(order, ", ")),
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("%s has no profile %q (it has %s)", path, name, strings.Join(order, ", ")),
 			Fix: "run `databricks auth login --host <workspace URL> --profile " + name + "`, or pick one of the profiles it has"}
 	}
 	get := func(k string) string {
@@ -87,7 +89,7 @@ func ReadProfile(path, name string) (*Profile, error) {
 	p := &Profile{Name: name, Host: get("host"), AuthType: get("auth_type"), ClientID: get("client_id"),
 		ClientSecret: get("client_secret"), HasToken: get("token") != "", File: path}
 	if p.Host == "" {
-		return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("profile %q in %s has no host", name, path), Fix: "add host = https://<workspace> to the profile"}
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q in %s has no host", name, path), Fix: "add host = https://<workspace> to the profile"}
 	}
 	return p, nil
 }
@@ -115,10 +117,10 @@ func NewProfile(ctx context.Context, p *Profile, cli string) (Source, error) {
 		}
 		ps.m2m = m
 	case p.HasToken:
-		return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("profile %q holds a personal access token: Databricks Apps accept only OAuth tokens", p.Name),
+		return nil, &SourceError{Input: true, Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q holds a personal access token: Databricks Apps accept only OAuth tokens", p.Name),
 			Fix: "run `databricks auth login --host " + p.Host + " --profile " + p.Name + "` to sign in with OAuth"}
 	default:
-		return nil, &SourceError{Kind: KindProfile, Message: fmt.Sprintf("profile %q is a user login, and the databricks command is not installed to read its token", p.Name),
+		return nil, &SourceError{Kind: api.SourceProfile, Message: fmt.Sprintf("profile %q is a user login, and the databricks command is not installed to read its token", p.Name),
 			Fix: "install the Databricks CLI (it refreshes the login), or use u2m in embedlab, or give the profile client_id and client_secret"}
 	}
 	return ps, nil
@@ -133,7 +135,7 @@ func FindCLI() string {
 	return p
 }
 
-func (s *profileSource) Kind() string { return KindProfile }
+func (s *profileSource) Kind() string { return api.SourceProfile }
 func (s *profileSource) Describe() string {
 	if s.cli != "" {
 		return fmt.Sprintf("`databricks auth token --profile %s` (%s, %s)", s.p.Name, s.p.Host, s.p.File)
@@ -174,12 +176,12 @@ func cliToken(ctx context.Context, cli, profile string) (*oauth2.Token, error) {
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
-		return nil, &SourceError{Kind: KindProfile, Message: "`databricks auth token --profile " + profile + "` failed: " + msg, Err: err,
+		return nil, &SourceError{Kind: api.SourceProfile, Message: "`databricks auth token --profile " + profile + "` failed: " + msg, Err: err,
 			Fix: "run `databricks auth login --profile " + profile + "` to sign in again"}
 	}
 	var t CLIToken
 	if err := json.Unmarshal(stdout.Bytes(), &t); err != nil || t.AccessToken == "" {
-		return nil, &SourceError{Kind: KindProfile, Message: "`databricks auth token` printed no access_token", Err: errors.Join(err),
+		return nil, &SourceError{Kind: api.SourceProfile, Message: "`databricks auth token` printed no access_token", Err: errors.Join(err),
 			Fix: "update the Databricks CLI"}
 	}
 	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry}, nil

@@ -12,20 +12,13 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
-)
-
-// Kinds of token source.
-const (
-	KindU2M      = "u2m"
-	KindProfile  = "profile"
-	KindM2M      = "m2m"
-	KindAppToApp = "app-to-app"
 )
 
 // Source gets bearer tokens for calling an app.
 type Source interface {
-	// Kind is one of the Kind constants.
+	// Kind is the source's id in the shared table (api.Sources: api.SourceM2M, ...).
 	Kind() string
 	// Describe says in one line where the tokens come from.
 	Describe() string
@@ -37,7 +30,11 @@ type Source interface {
 // SourceError is a token source that cannot give a token, with the fix.
 type SourceError struct {
 	Kind, Message, Fix string
-	Err                error
+	// Input is true when the caller's own input is at fault (a scope that
+	// does not exist, a profile file or profile that is not there): a 400
+	// for the caller to fix, not a failure of embedlab or the workspace.
+	Input bool
+	Err   error
 }
 
 func (e *SourceError) Error() string {
@@ -64,17 +61,17 @@ type clientCredentials struct {
 // NewM2M is a service principal's client credentials
 // (DATABRICKS_HOST, DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET).
 func NewM2M(ctx context.Context, host, clientID, clientSecret string) (Source, error) {
-	return newClientCredentials(ctx, KindM2M, host, clientID, clientSecret)
+	return newClientCredentials(ctx, api.SourceM2M, host, clientID, clientSecret)
 }
 
 // NewAppToApp is the calling app's own service principal, from the
 // variables the Apps runtime sets.
 func NewAppToApp(ctx context.Context, getenv func(string) string) (Source, error) {
 	if getenv("DATABRICKS_APP_NAME") == "" {
-		return nil, &SourceError{Kind: KindAppToApp, Message: "not running inside a Databricks App (DATABRICKS_APP_NAME is not set)",
+		return nil, &SourceError{Kind: api.SourceAppToApp, Message: "not running inside a Databricks App (DATABRICKS_APP_NAME is not set)",
 			Fix: "deploy the calling program as an app, or use m2m with a service principal's credentials"}
 	}
-	return newClientCredentials(ctx, KindAppToApp, getenv("DATABRICKS_HOST"), getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
+	return newClientCredentials(ctx, api.SourceAppToApp, getenv("DATABRICKS_HOST"), getenv("DATABRICKS_CLIENT_ID"), getenv("DATABRICKS_CLIENT_SECRET"))
 }
 
 func newClientCredentials(ctx context.Context, kind, host, id, secret string) (Source, error) {
@@ -121,7 +118,8 @@ func tokenError(kind string, err error) error {
 		case "invalid_scope":
 			fix = "request only scopes the workspace knows"
 		}
-		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix}
+		// A scope the workspace does not know is the caller's pick.
+		return &SourceError{Kind: kind, Message: "the workspace refused the token request (" + msg + ")", Fix: fix, Input: re.ErrorCode == "invalid_scope"}
 	}
 	return &SourceError{Kind: kind, Message: "the token request failed", Fix: "check that the workspace URL is right and reachable", Err: err}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
@@ -48,13 +50,13 @@ const loginTTL = 10 * time.Minute
 func NewU2M(ctx context.Context, host, clientID string, redirects ...string) (*U2M, error) {
 	h, err := NormalizeHost(host)
 	if err != nil {
-		return nil, &SourceError{Kind: KindU2M, Message: "workspace URL " + err.Error(), Fix: "set DATABRICKS_HOST or INSTANCE_URL"}
+		return nil, &SourceError{Kind: api.SourceU2M, Message: "workspace URL " + err.Error(), Fix: "set DATABRICKS_HOST or INSTANCE_URL"}
 	}
 	if clientID == "" {
-		return nil, &SourceError{Kind: KindU2M, Message: "no OAuth client id", Fix: "set EMBEDLAB_OAUTH_CLIENT_ID to an app connection whose redirect URI is " + strings.Join(redirects, " or ")}
+		return nil, &SourceError{Kind: api.SourceU2M, Message: "no OAuth client id", Fix: "set EMBEDLAB_OAUTH_CLIENT_ID to an app connection whose redirect URI is " + strings.Join(redirects, " or ")}
 	}
 	if len(redirects) == 0 {
-		return nil, &SourceError{Kind: KindU2M, Message: "no redirect URI", Fix: "register embedlab's /api/apps/callback with the OAuth client"}
+		return nil, &SourceError{Kind: api.SourceU2M, Message: "no redirect URI", Fix: "register embedlab's /api/apps/callback with the OAuth client"}
 	}
 	return &U2M{
 		redirects: redirects,
@@ -85,12 +87,12 @@ func (u *U2M) Start(user string, scopes []string, redirect string) (string, erro
 		redirect = u.redirects[0]
 	}
 	if !slices.Contains(u.redirects, redirect) {
-		return "", &SourceError{Kind: KindU2M, Message: redirect + " is not a registered redirect URI", Fix: "open embedlab on one of " + strings.Join(u.redirects, ", ")}
+		return "", &SourceError{Kind: api.SourceU2M, Message: redirect + " is not a registered redirect URI", Fix: "open embedlab on one of " + strings.Join(u.redirects, ", ")}
 	}
 	scopes = normalizeScopes(scopes)
 	for _, s := range scopes {
 		if !validScope(s) {
-			return "", &SourceError{Kind: KindU2M, Message: fmt.Sprintf("%q is not a scope", s), Fix: "pick scopes from the list"}
+			return "", &SourceError{Input: true, Kind: api.SourceU2M, Message: fmt.Sprintf("%q is not a scope", s), Fix: "pick scopes from the list"}
 		}
 	}
 	state := randomString()
@@ -104,7 +106,7 @@ func (u *U2M) Start(user string, scopes []string, redirect string) (string, erro
 	}
 	if len(u.pending) > 10000 {
 		u.mu.Unlock()
-		return "", &SourceError{Kind: KindU2M, Message: "too many sign-ins in progress", Fix: "try again in a few minutes"}
+		return "", &SourceError{Kind: api.SourceU2M, Message: "too many sign-ins in progress", Fix: "try again in a few minutes"}
 	}
 	u.pending[state] = pendingLogin{user: user, verifier: verifier, redirect: redirect, scopes: scopes, created: now}
 	u.mu.Unlock()
@@ -116,6 +118,10 @@ func (u *U2M) Start(user string, scopes []string, redirect string) (string, erro
 // Finish completes the sign-in the workspace redirected back with: the state
 // must be one this user started, and the code is exchanged with its
 // verifier.
+// ErrSignInUnknown is why Finish refuses a state it did not issue to this
+// user, or issued too long ago.
+var ErrSignInUnknown = errors.New("unknown, foreign or expired sign-in state")
+
 func (u *U2M) Finish(ctx context.Context, user, state, code string) error {
 	u.mu.Lock()
 	p, ok := u.pending[state]
@@ -125,17 +131,17 @@ func (u *U2M) Finish(ctx context.Context, user, state, code string) error {
 	u.mu.Unlock()
 	switch {
 	case !ok || u.now().Sub(p.created) > loginTTL:
-		return &SourceError{Kind: KindU2M, Message: "this sign-in is unknown or has expired", Fix: "start the sign-in again from the Call an app page"}
+		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in is unknown or has expired", Fix: "start the sign-in again from the Call an app page", Err: ErrSignInUnknown}
 	case p.user != user:
-		return &SourceError{Kind: KindU2M, Message: "this sign-in was started by another embedlab user", Fix: "start the sign-in again while signed in as yourself"}
+		return &SourceError{Kind: api.SourceU2M, Message: "this sign-in was started by another embedlab user", Fix: "start the sign-in again while signed in as yourself", Err: ErrSignInUnknown}
 	case code == "":
-		return &SourceError{Kind: KindU2M, Message: "the workspace sent no authorization code", Fix: "start the sign-in again"}
+		return &SourceError{Kind: api.SourceU2M, Message: "the workspace sent no authorization code", Fix: "start the sign-in again"}
 	}
 	cfg := u.cfg
 	cfg.RedirectURL = p.redirect
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(p.verifier))
 	if err != nil {
-		return tokenError(KindU2M, err)
+		return tokenError(api.SourceU2M, err)
 	}
 	granted := p.scopes
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
@@ -171,7 +177,7 @@ type u2mSource struct {
 	t    *userToken
 }
 
-func (s *u2mSource) Kind() string { return KindU2M }
+func (s *u2mSource) Kind() string { return api.SourceU2M }
 func (s *u2mSource) Describe() string {
 	return fmt.Sprintf("your sign-in at %s (authorization code + PKCE, scopes %s)", strings.TrimSuffix(s.u.cfg.Endpoint.AuthURL, wire.PathAuthorize), strings.Join(s.t.scopes, " "))
 }
@@ -180,7 +186,7 @@ func (s *u2mSource) Token(ctx context.Context) (*oauth2.Token, error) {
 	t, err := s.t.src.Token()
 	if err != nil {
 		s.u.SignOut(s.user) // a dead refresh token stays dead: sign in again
-		return nil, tokenError(KindU2M, err)
+		return nil, tokenError(api.SourceU2M, err)
 	}
 	return t, nil
 }

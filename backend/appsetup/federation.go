@@ -39,6 +39,7 @@ func emulatedFederation(ctx context.Context, em *Emulated) ([]server.FederatedId
 		}
 		out = append(out, server.FederatedIdentity{
 			FederatedIdentity: api.FederatedIdentity{ID: id.ID, Label: id.Label, Description: id.Description},
+			Email:             id.Username, // a user's e-mail; "" for a workload
 			Federated:         fed, Direct: apps.NewIdPDirect(subject, em.URL+wire.PathToken),
 		})
 	}

@@ -124,6 +124,16 @@ func measureBrowser(ctx context.Context, e *env) ([]Row, error) {
 		rows = append(rows, Row{Group: "browser", Name: "app.wasm transferred on the cold load", Value: mb(first.wasm.bytes), Unit: "MB",
 			Note: "encoded bytes the page received for app.wasm (DevTools Network.loadingFinished), headers included"})
 	}
+	tab, closeTab := chromedp.NewContext(bctx)
+	sw, err := measureSwitches(tab, a.url, cookie)
+	closeTab()
+	if err != nil {
+		return nil, fmt.Errorf("viewer switches: %w", err)
+	}
+	s2 := slices.Clone(sw)
+	slices.Sort(s2)
+	rows = append(rows, Row{Group: "browser", Name: fmt.Sprintf("viewer switch to the new viewer's rows: median of %d", len(sw)),
+		Value: medianOf(sw), Unit: "s", Note: fmt.Sprintf("min %.2f, max %.2f; a click on the other viewer until the new iframe shows its rows (token from the cache)", s2[0], s2[len(s2)-1])})
 	return rows, nil
 }
 

@@ -19,27 +19,56 @@ import (
 	"embedlab/shared/wire"
 )
 
+// Defaults of Config, each for a reason.
+const (
+	// DefaultMargin: the official browser client asks for a new token 5
+	// minutes before exp, so a token cached with less left would be
+	// replaced as soon as the browser got it.
+	DefaultMargin = 5 * time.Minute
+	// DefaultRate is the workspace's limit on external embedding: 20
+	// dashboard loads per second.
+	DefaultRate = 20
+	// DefaultTimeout bounds one upstream call; the workspace answers in
+	// well under a second when healthy.
+	DefaultTimeout = 10 * time.Second
+	// DefaultAttempts: with backoff doubling from backoffBase, 4 attempts
+	// span about a second, as long as a 429's usual Retry-After of 1 s.
+	DefaultAttempts = 4
+	// DefaultMaxBackoff caps one wait between attempts, so a long
+	// Retry-After fails the request with the advice instead of holding it.
+	DefaultMaxBackoff = 4 * time.Second
+	// DefaultMaxCached bounds the cache at about 150 MB (1.5 KB a viewer).
+	DefaultMaxCached = 100_000
+)
+
 // Config configures a Broker.
 type Config struct {
 	InstanceURL  string
 	ClientID     string
 	ClientSecret string
-	// Margin: a cached token with less than this left is renewed (5 min).
+	// Margin: a cached token with less than this left is renewed
+	// (DefaultMargin).
 	Margin time.Duration
-	// Rate bounds viewer exchanges per second (20, the workspace's limit).
+	// Rate bounds viewer exchanges per second (DefaultRate).
 	Rate float64
-	// Timeout bounds each upstream call (10 s).
+	// Timeout bounds each upstream call (DefaultTimeout).
 	Timeout time.Duration
-	// Attempts per call for 429, 5xx and network errors (4).
+	// Attempts per call for 429, 5xx and network errors (DefaultAttempts).
 	Attempts int
-	// MaxBackoff caps one wait between attempts, Retry-After included (4 s).
+	// MaxBackoff caps one wait between attempts, Retry-After included
+	// (DefaultMaxBackoff).
 	MaxBackoff time.Duration
-	// MaxCached bounds the cache (100,000 viewers).
+	// MaxCached bounds the cache (DefaultMaxCached viewers).
 	MaxCached int
 	// HTTPClient makes the calls; a default client when nil.
 	HTTPClient *http.Client
-	// Now is the clock, for tests; time.Now when nil.
-	Now func() time.Time
+	// Now and Sleep are the broker's clock: token expiry and reuse, the
+	// upstream rate's turns and the waits between attempts all read it.
+	// time.Now and a timer when nil; tests pass a fake clock, so that
+	// seconds of waiting take none. Sleep waits d or until ctx ends, and
+	// then returns ctx.Err().
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Request names the viewer a token is for. The value comes from the
@@ -76,23 +105,33 @@ type Stats struct {
 	UpstreamNanos [3]int64 // total latency by step
 }
 
-// Broker gets scoped tokens. It is safe for concurrent use.
+// Broker gets scoped tokens. It is safe for concurrent use. No lock is
+// held across a call to the workspace: concurrent callers share a call
+// through singleflight instead, and Forget never waits for one.
 type Broker struct {
 	cfg     Config
 	http    *http.Client
 	limiter *rate.Limiter
-	flight  singleflight.Group
+	flight  singleflight.Group // one exchange per viewer at a time
 
-	spMu    sync.Mutex
-	spToken string
-	spExp   time.Time
+	spFlight singleflight.Group // one step 1 at a time
+	spMu     sync.Mutex         // guards sp
+	sp       spToken
 
-	cacheMu sync.Mutex
-	cache   map[string]cacheEntry
-	inserts int
+	cacheMu sync.Mutex // guards cache
+	cache   tokenCache
 
 	requests, hits, exchanges, failures atomic.Int64
 	calls, nanos                        [3]atomic.Int64
+}
+
+// spToken is the service principal's all-apis token held in memory. gen
+// counts Forget calls: a step 1 that began before one does not store the
+// token it got.
+type spToken struct {
+	token string
+	exp   time.Time
+	gen   uint64
 }
 
 // New validates the configuration and builds a Broker.
@@ -113,29 +152,57 @@ func New(cfg Config) (*Broker, error) {
 			*d = v
 		}
 	}
-	def(&cfg.Margin, 5*time.Minute)
-	def(&cfg.Timeout, 10*time.Second)
-	def(&cfg.MaxBackoff, 4*time.Second)
+	def(&cfg.Margin, DefaultMargin)
+	def(&cfg.Timeout, DefaultTimeout)
+	def(&cfg.MaxBackoff, DefaultMaxBackoff)
 	if cfg.Rate <= 0 {
-		cfg.Rate = 20
+		cfg.Rate = DefaultRate
 	}
 	if cfg.Attempts <= 0 {
-		cfg.Attempts = 4
+		cfg.Attempts = DefaultAttempts
 	}
 	if cfg.MaxCached <= 0 {
-		cfg.MaxCached = 100_000
+		cfg.MaxCached = DefaultMaxCached
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
 	}
 	client := cfg.HTTPClient
 	if client == nil {
 		client = &http.Client{Transport: http.DefaultTransport}
 	}
 	return &Broker{
-		cfg: cfg, http: client, cache: map[string]cacheEntry{},
+		cfg: cfg, http: client, cache: newTokenCache(cfg.MaxCached),
+		// A burst of one second's worth: the workspace lets that many
+		// loads start at once.
 		limiter: rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(cfg.Rate))),
 	}, nil
+}
+
+// sleep is Config.Sleep on the real clock.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// exchangeSteps is the number of steps of one exchange.
+const exchangeSteps = 3
+
+// exchangeTimeout bounds an exchange that goes on after the request that
+// started it has ended (it is shared, and its token is cached for the next
+// request): each of the three steps gets its attempts of Timeout each, and
+// one Timeout more for the waits between them.
+func (c Config) exchangeTimeout() time.Duration {
+	return exchangeSteps * time.Duration(c.Attempts+1) * c.Timeout
 }
 
 // Stats returns the counters.
@@ -168,16 +235,17 @@ func (b *Broker) Token(ctx context.Context, req Request) (*Result, error) {
 	// its turn under the upstream rate is judged against that deadline.
 	deadline, _ := ctx.Deadline()
 	ch := b.flight.DoChan(req.key(), func() (any, error) {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(b.cfg.Attempts+1)*b.cfg.Timeout*3)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.exchangeTimeout())
 		defer cancel()
 		if r, ok := b.cached(req.key()); ok {
 			return r, nil
 		}
+		gen := b.cacheGen()
 		r, err := b.exchange(wctx, req, deadline)
 		if err != nil {
 			return nil, err
 		}
-		b.store(req.key(), r)
+		b.store(req.key(), r, gen)
 		return r, nil
 	})
 	select {
@@ -199,20 +267,11 @@ func (b *Broker) Token(ctx context.Context, req Request) (*Result, error) {
 	}
 }
 
-// cacheEntry is what the cache keeps per viewer: the token and its times.
-// Header and claims are decoded again on a hit, and a hit's trace is the
-// cache step, so keeping them would only cost memory (about 8 KB a viewer
-// against 1.5 KB).
-type cacheEntry struct {
-	token             string
-	issued, expiresAt time.Time
-}
-
 // cached returns a cached token with more than the margin left, with a
 // trace that says it came from the cache.
 func (b *Broker) cached(key string) (*Result, bool) {
 	b.cacheMu.Lock()
-	e, ok := b.cache[key]
+	e, ok := b.cache.get(key)
 	b.cacheMu.Unlock()
 	if !ok || e.expiresAt.Sub(b.cfg.Now()) <= b.cfg.Margin {
 		return nil, false
@@ -231,26 +290,29 @@ func (b *Broker) cached(key string) (*Result, bool) {
 	}, true
 }
 
-func (b *Broker) store(key string, r *Result) {
+// cacheGen is the cache's generation, to pass to store.
+func (b *Broker) cacheGen() uint64 {
 	b.cacheMu.Lock()
 	defer b.cacheMu.Unlock()
-	b.inserts++
-	if b.inserts%1024 == 0 || len(b.cache) >= b.cfg.MaxCached {
-		now := b.cfg.Now()
-		for k, old := range b.cache {
-			if old.expiresAt.Sub(now) <= b.cfg.Margin || len(b.cache) >= b.cfg.MaxCached {
-				delete(b.cache, k)
-			}
-		}
+	return b.cache.gen
+}
+
+// store caches r unless Forget was called since gen was read: a token got
+// before the workspace changed must not outlive the change.
+func (b *Broker) store(key string, r *Result, gen uint64) {
+	b.cacheMu.Lock()
+	defer b.cacheMu.Unlock()
+	if b.cache.gen != gen {
+		return
 	}
-	b.cache[key] = cacheEntry{token: strings.Clone(r.Token), issued: r.IssuedAt, expiresAt: r.ExpiresAt}
+	b.cache.put(key, cacheEntry{token: strings.Clone(r.Token), issued: r.IssuedAt, expiresAt: r.ExpiresAt}, b.cfg.Now().Add(b.cfg.Margin))
 }
 
 // Cached is how many tokens the cache holds.
 func (b *Broker) Cached() int {
 	b.cacheMu.Lock()
 	defer b.cacheMu.Unlock()
-	return len(b.cache)
+	return b.cache.len()
 }
 
 // exchange runs the three steps for one viewer.
@@ -292,24 +354,26 @@ func (b *Broker) exchange(ctx context.Context, req Request, deadline time.Time) 
 // pace waits for this exchange's turn under the upstream rate. When the
 // turn comes after the caller's deadline it gives the slot back and says
 // how long to wait before asking again, so callers retry instead of failing.
+//
+// The turn is on the broker's clock; the deadline, a context's, is on the
+// real one: what counts is how long the caller has left.
 func (b *Broker) pace(ctx context.Context, deadline time.Time) error {
-	r := b.limiter.Reserve()
-	delay := r.Delay()
+	now := b.cfg.Now()
+	r := b.limiter.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
 	if delay == 0 {
 		return nil
 	}
 	if !deadline.IsZero() && time.Until(deadline) < delay {
-		r.Cancel()
+		r.CancelAt(now)
 		return &Error{Kind: KindRateLimited, RetryAfter: int(delay/time.Second) + 1,
 			Message: fmt.Sprintf("too many viewers at once: the upstream limit of %g exchanges per second puts this one %s away", b.cfg.Rate, delay.Round(time.Second))}
 	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		r.Cancel()
-		return &Error{Kind: KindRateLimited, RetryAfter: 1, Message: "the request ended while waiting for the upstream rate limit", Err: ctx.Err()}
+	reportWait(ctx, Wait{Step: "rate limit", Reason: fmt.Sprintf("embedlab keeps to the workspace's limit of %g token exchanges per second", b.cfg.Rate),
+		Attempt: 1, Attempts: 1, For: delay})
+	if err := b.cfg.Sleep(ctx, delay); err != nil {
+		r.CancelAt(b.cfg.Now())
+		return &Error{Kind: KindRateLimited, RetryAfter: 1, Message: "the request ended while waiting for the upstream rate limit", Err: err}
 	}
+	return nil
 }

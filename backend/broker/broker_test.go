@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,31 +15,70 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 const (
-	spID     = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
-	spSecret = "dosedemo0embedder0not0a0real0secret"
-	noAccess = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
-	noSecret = "dosedemo0noaccess0not0a0real0secret"
-	dashID   = "01f0a1b2c3d4e5f60718293a4b5c6d7e"
-	draftID  = "01f0ffffeeeeddddccccbbbbaaaa9999"
+	spID     = testkit.EmbedderID
+	spSecret = testkit.EmbedderSecret
+	noAccess = testkit.NoAccessID
+	noSecret = testkit.NoAccessSecret
+	dashID   = testkit.DashboardID
+	draftID  = testkit.DraftDashboardID
 )
 
-func startEmulator(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	return em
+func startEmulator(t *testing.T) *emulator.Emulator { return testkit.Emulator(t, emulator.Options{}) }
+
+// fakeClock is a broker clock on which waiting takes no time: Sleep moves
+// it on. It starts at the real time, as the emulator's tokens do.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	slept time.Duration
 }
 
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now, c.slept = c.now.Add(d), c.slept+d
+	return nil
+}
+
+// Slept is the total of every wait.
+func (c *fakeClock) Slept() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.slept
+}
+
+func withClock(c *fakeClock) func(*broker.Config) {
+	return func(cfg *broker.Config) { cfg.Now, cfg.Sleep = c.Now, c.Sleep }
+}
+
+// newBroker makes a broker of the emulator's service principal on a fake
+// clock of its own (unless mod sets one), so no test waits in real time.
 func newBroker(t *testing.T, em *emulator.Emulator, mod func(*broker.Config)) *broker.Broker {
 	t.Helper()
 	cfg := broker.Config{InstanceURL: em.URL(), ClientID: spID, ClientSecret: spSecret, Rate: 1000, MaxBackoff: 200 * time.Millisecond, Timeout: 2 * time.Second}
+	withClock(newFakeClock())(&cfg)
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -116,15 +157,14 @@ func TestRenewalBeforeExpiry(t *testing.T) {
 	if err := em.SetTokenLifetime(10 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	var now atomic.Int64
-	now.Store(time.Now().UnixNano())
-	b := newBroker(t, em, func(c *broker.Config) { c.Now = func() time.Time { return time.Unix(0, now.Load()) } })
+	clk := newFakeClock()
+	b := newBroker(t, em, withClock(clk))
 	ctx := context.Background()
 	first, _ := b.Token(ctx, viewer("v1", "EMEA"))
 	if r, _ := b.Token(ctx, viewer("v1", "EMEA")); !r.FromCache {
 		t.Fatal("not cached while far from expiry")
 	}
-	now.Add(int64(5*time.Minute + time.Second)) // inside the 5-minute margin
+	clk.Add(5*time.Minute + time.Second) // inside the 5-minute margin
 	r, err := b.Token(ctx, viewer("v1", "EMEA"))
 	if err != nil || r.FromCache || r.Claims.ID == first.Claims.ID {
 		t.Fatalf("inside the margin: cached=%v err=%v", r != nil && r.FromCache, err)
@@ -159,14 +199,39 @@ func TestSingleflight(t *testing.T) {
 	}
 }
 
-// Through the workspace's own limit of 20 per second: the broker paces
-// itself at the same rate, so no viewer sees an error.
-func TestManyViewersEachGetTheirOwnValue(t *testing.T) {
+// The broker paces itself at the workspace's own limit (20 exchanges a
+// second, one second's worth at once), so no viewer sees its 429s: on the
+// broker's clock, the n-th tokeninfo call starts no earlier than its turn.
+func TestManyViewersArePacedAndEachGetsItsOwnValue(t *testing.T) {
 	em := startEmulator(t)
-	b := newBroker(t, em, func(c *broker.Config) { c.Rate, c.MaxBackoff = 20, 0 })
+	if limit := em.Snapshot().RateLimitPerSecond; limit != broker.DefaultRate {
+		t.Fatalf("the emulator limits tokeninfo to %g a second, the broker paces at %d", limit, broker.DefaultRate)
+	}
+	// The emulator's limit counts on the real clock, the broker's pace on
+	// the fake one, which runs ahead: only the second is checked here.
+	if err := em.SetRateLimit(0); err != nil {
+		t.Fatal(err)
+	}
+	clk := newFakeClock()
+	start := clk.Now()
+	var mu sync.Mutex
+	var calls []time.Time // on the broker's clock
+	spy := roundTripper(func(r *http.Request) (*http.Response, error) {
+		if strings.HasSuffix(r.URL.Path, "/tokeninfo") {
+			mu.Lock()
+			calls = append(calls, clk.Now())
+			mu.Unlock()
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	b := newBroker(t, em, func(c *broker.Config) {
+		c.Rate, c.MaxBackoff, c.HTTPClient = broker.DefaultRate, 0, &http.Client{Transport: spy}
+		withClock(clk)(c)
+	})
+	const viewers = 50
 	var wg sync.WaitGroup
 	var bad atomic.Int64
-	for i := 0; i < 50; i++ {
+	for i := 0; i < viewers; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -181,11 +246,26 @@ func TestManyViewersEachGetTheirOwnValue(t *testing.T) {
 	if bad.Load() != 0 {
 		t.Fatalf("%d viewers got an error or another viewer's token", bad.Load())
 	}
+	slices.SortFunc(calls, time.Time.Compare)
+	if len(calls) != viewers {
+		t.Fatalf("%d tokeninfo calls, want %d", len(calls), viewers)
+	}
+	for n, at := range calls {
+		turn := start.Add(time.Duration(max(0, n+1-broker.DefaultRate)) * time.Second / broker.DefaultRate)
+		if at.Before(turn.Add(-time.Millisecond)) {
+			t.Fatalf("tokeninfo call %d started %s after the first, before its turn at %s", n, at.Sub(start), turn.Sub(start))
+		}
+	}
 }
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestRetriesAfter429And500(t *testing.T) {
 	em := startEmulator(t)
-	b := newBroker(t, em, nil)
+	clk := newFakeClock()
+	b := newBroker(t, em, withClock(clk))
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 500, Count: 1})
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 2, RetryAfterSeconds: 1})
 	r, err := b.Token(context.Background(), viewer("v1", "EMEA"))
@@ -194,6 +274,11 @@ func TestRetriesAfter429And500(t *testing.T) {
 	}
 	if r.Claims.CustomClaim == "" || upstream(em) != 6 {
 		t.Fatalf("calls = %d, want 6 (3 failures retried + 3)", upstream(em))
+	}
+	// Both 429s waited Retry-After (1 s), capped at MaxBackoff (200 ms),
+	// and the 500 at least the first backoff (100 ms).
+	if got, want := clk.Slept(), 2*200*time.Millisecond+100*time.Millisecond; got < want {
+		t.Fatalf("the retries waited %s on the broker's clock, want at least %s", got, want)
 	}
 	// 4xx is not retried.
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 404, Count: 1})
@@ -225,8 +310,8 @@ func TestFailuresSayWhatIsWrong(t *testing.T) {
 		{"unpublished dashboard", nil, broker.Request{DashboardID: draftID, ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
 		{"invalid viewer", nil, viewer("a:b", "EMEA"), nil, broker.KindInvalidViewer},
 		{"unreachable", func(c *broker.Config) { c.InstanceURL = closed; c.Attempts = 2 }, viewer("v", "EMEA"), nil, broker.KindUnreachable},
-		{"timeout", func(c *broker.Config) { c.Timeout = 150 * time.Millisecond; c.Attempts = 2 }, viewer("v", "EMEA"), func() {
-			_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 1000, Count: 2})
+		{"timeout", func(c *broker.Config) { c.Timeout = 50 * time.Millisecond; c.Attempts = 2 }, viewer("v", "EMEA"), func() {
+			_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 300, Count: 2})
 		}, broker.KindUnreachable},
 		{"rate limit outlasts retries", func(c *broker.Config) { c.Attempts = 3 }, viewer("v", "EMEA"), func() {
 			_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 3, RetryAfterSeconds: 1})
@@ -326,7 +411,8 @@ func TestSecretsNeverLeaveTheBroker(t *testing.T) {
 // deadline is told when to come back, and its slot is given back.
 func TestPaceAnswersRetryAfterInsteadOfWaitingPastTheDeadline(t *testing.T) {
 	em := startEmulator(t)
-	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 1 })
+	clk := newFakeClock()
+	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 1; withClock(clk)(c) })
 	if _, err := b.Token(context.Background(), viewer("pace-1", "EMEA")); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +424,7 @@ func TestPaceAnswersRetryAfterInsteadOfWaitingPastTheDeadline(t *testing.T) {
 		t.Fatalf("err = %v, want rate_limited with a Retry-After", err)
 	}
 	// Waiting as told works.
-	time.Sleep(time.Duration(e.RetryAfter) * time.Second)
+	clk.Add(time.Duration(e.RetryAfter) * time.Second)
 	if _, err := b.Token(context.Background(), viewer("pace-2", "EMEA")); err != nil {
 		t.Fatalf("after Retry-After: %v", err)
 	}

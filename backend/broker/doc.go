@@ -1,7 +1,8 @@
 // Package broker performs the confidential three-step exchange that gives
-// one external viewer a scoped dashboard token (wire-formats.md, section 1):
-// a client_credentials token for the service principal, tokeninfo for the
-// viewer, and the exchange for a narrow token. It holds the service
+// one external viewer a scoped dashboard token (the wire reference, package
+// wire, "Dashboard embedding for external users"): a client_credentials
+// token for the service principal, tokeninfo for the viewer, and the
+// exchange for a narrow token. It holds the service
 // principal's secret and its all-apis token and never lets either out: the
 // trace it returns is redacted for the browser.
 //

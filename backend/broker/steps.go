@@ -27,7 +27,22 @@ import (
 // would show it: not even its ends reach the browser.
 const spLabel = "<service principal token: kept on the server>"
 
+// maxBody bounds what is read of an upstream answer: a token or tokeninfo
+// answer is a few KB, and an error page must not fill the memory.
 const maxBody = 1 << 20
+
+// Backoff between attempts: doubling from backoffBase (100, 200, 400 ms for
+// DefaultAttempts), plus up to backoffJitter so that exchanges failing
+// together do not retry together. A Retry-After replaces both.
+const (
+	backoffBase   = 100 * time.Millisecond
+	backoffJitter = 100 * time.Millisecond
+)
+
+// spTokenReuseMargin: the service principal token is reused until this long
+// before it expires, so that it cannot expire between tokeninfo and the
+// exchange (two calls, with their retries).
+const spTokenReuseMargin = time.Minute
 
 // answer is one upstream HTTP answer.
 type answer struct {
@@ -42,10 +57,10 @@ type attempt func(ctx context.Context) (answer, error)
 // call runs an attempt with retries for 429, 5xx and network errors, each
 // bounded by the timeout, waiting with jittered backoff or Retry-After.
 func (b *Broker) call(ctx context.Context, step int, do attempt) (answer, time.Duration, error) {
-	start := time.Now()
+	start := b.cfg.Now()
 	defer func() {
 		b.calls[step-1].Add(1)
-		b.nanos[step-1].Add(int64(time.Since(start)))
+		b.nanos[step-1].Add(int64(b.cfg.Now().Sub(start)))
 	}()
 	var a answer
 	var err error
@@ -57,17 +72,17 @@ func (b *Broker) call(ctx context.Context, step int, do attempt) (answer, time.D
 		if !retryable || i == b.cfg.Attempts-1 {
 			break
 		}
-		wait := time.Duration(100<<i)*time.Millisecond + time.Duration(rand.Int64N(int64(100*time.Millisecond)))
+		wait := backoffBase<<i + time.Duration(rand.Int64N(int64(backoffJitter)))
 		if a.retryAfter > 0 {
 			wait = time.Duration(a.retryAfter) * time.Second
 		}
-		select {
-		case <-time.After(min(wait, b.cfg.MaxBackoff)):
-		case <-ctx.Done():
-			return a, time.Since(start), ctx.Err()
+		// The progress hook of issue #14: the page shows this wait.
+		reportWait(ctx, Wait{Step: stepNames[step], Reason: waitReason(a, err), Attempt: i + 2, Attempts: b.cfg.Attempts, For: min(wait, b.cfg.MaxBackoff)})
+		if err := b.cfg.Sleep(ctx, min(wait, b.cfg.MaxBackoff)); err != nil {
+			return a, b.cfg.Now().Sub(start), err
 		}
 	}
-	return a, time.Since(start), err
+	return a, b.cfg.Now().Sub(start), err
 }
 
 func (b *Broker) send(ctx context.Context, req *http.Request) (answer, error) {
@@ -116,28 +131,22 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
-// servicePrincipalToken is step 1, with golang.org/x/oauth2: the all-apis
-// token, reused until a minute before it expires.
-func (b *Broker) servicePrincipalToken(ctx context.Context, renew bool) (string, api.TraceStep, error) {
-	b.spMu.Lock()
-	defer b.spMu.Unlock()
-	tokenURL := b.cfg.InstanceURL + wire.PathToken
-	step := api.TraceStep{Name: "1. Service principal token", Method: http.MethodPost, URL: tokenURL,
-		Purpose: "client_credentials with the service principal's secret and scope=all-apis: a broad token that stays on the server."}
-	if !renew && b.spToken != "" && b.cfg.Now().Before(b.spExp.Add(-time.Minute)) {
-		step.Reused, step.Method, step.URL = true, "", ""
-		step.Note = "Reused the service principal token held in memory (expires " + b.spExp.UTC().Format(time.RFC3339) + "): no call."
-		return b.spToken, step, nil
-	}
+// clientCredentials is a client_credentials call with golang.org/x/oauth2
+// (steps 1 and 3), the service principal's id and secret in the
+// Authorization header, params beside grant_type in the form, and the
+// retries of call. It answers what the workspace answered (the recorder's
+// copy, for the trace), and the token oauth2 read from it, nil when there
+// was none.
+func (b *Broker) clientCredentials(ctx context.Context, step int, params url.Values) (answer, *oauth2.Token, time.Duration, error) {
 	base := b.http.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	rec := &recorder{next: base}
-	cc := clientcredentials.Config{ClientID: b.cfg.ClientID, ClientSecret: b.cfg.ClientSecret, TokenURL: tokenURL,
-		Scopes: []string{wire.ScopeAllAPIs}, AuthStyle: oauth2.AuthStyleInHeader}
+	cc := clientcredentials.Config{ClientID: b.cfg.ClientID, ClientSecret: b.cfg.ClientSecret,
+		TokenURL: b.cfg.InstanceURL + wire.PathToken, EndpointParams: params, AuthStyle: oauth2.AuthStyleInHeader}
 	var tok *oauth2.Token
-	a, dur, err := b.call(ctx, 1, func(ctx context.Context) (answer, error) {
+	a, dur, err := b.call(ctx, step, func(ctx context.Context) (answer, error) {
 		rec.last = answer{}
 		t, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: rec}))
 		tok = t
@@ -146,18 +155,77 @@ func (b *Broker) servicePrincipalToken(ctx context.Context, renew bool) (string,
 		}
 		return rec.last, nil
 	})
+	return a, tok, dur, err
+}
+
+// expiresAt is when a token answer got at sent expires, on this host's
+// clock: expires_in is relative, while exp is on the workspace's clock,
+// which may be minutes off this one, and a cache must not keep a token the
+// workspace already refuses as expired. It counts from before the request,
+// to err on the early side; exp (0 when unknown) serves only when the
+// answer has no expires_in.
+func expiresAt(sent time.Time, tr wire.TokenResponse, exp int64) time.Time {
+	if tr.ExpiresIn <= 0 && exp != 0 {
+		return time.Unix(exp, 0)
+	}
+	return sent.Add(time.Duration(tr.ExpiresIn) * time.Second)
+}
+
+// servicePrincipalToken is step 1: the all-apis token, reused until
+// spTokenReuseMargin before it expires. Concurrent callers share one call;
+// renew asks for a new token even when the one held has time left.
+func (b *Broker) servicePrincipalToken(ctx context.Context, renew bool) (string, api.TraceStep, error) {
+	b.spMu.Lock()
+	held := b.sp
+	b.spMu.Unlock()
+	if !renew && held.token != "" && b.cfg.Now().Before(held.exp.Add(-spTokenReuseMargin)) {
+		return held.token, api.TraceStep{Name: step1Name, Reused: true, Purpose: step1Purpose,
+			Note: "Reused the service principal token held in memory (expires " + held.exp.UTC().Format(time.RFC3339) + "): no call."}, nil
+	}
+	type fetched struct {
+		token string
+		step  api.TraceStep
+	}
+	v, err, _ := b.spFlight.Do("", func() (any, error) {
+		tok, step, err := b.fetchServicePrincipalToken(ctx, held.gen)
+		return fetched{tok, step}, err
+	})
+	f := v.(fetched)
+	return f.token, f.step, err
+}
+
+const (
+	step1Name    = "1. Service principal token"
+	step1Purpose = "client_credentials with the service principal's secret and scope=all-apis: a broad token that stays on the server."
+)
+
+// fetchServicePrincipalToken makes step 1's call, and keeps the token
+// unless Forget was called since gen was read.
+func (b *Broker) fetchServicePrincipalToken(ctx context.Context, gen uint64) (string, api.TraceStep, error) {
+	step := api.TraceStep{Name: step1Name, Method: http.MethodPost, URL: b.cfg.InstanceURL + wire.PathToken, Purpose: step1Purpose}
+	sent := b.cfg.Now()
+	a, tok, dur, err := b.clientCredentials(ctx, 1, url.Values{"scope": {wire.ScopeAllAPIs}})
 	step.Status, step.DurationMS = a.status, ms(dur)
 	step.Request = "Authorization: Basic ****\n\ngrant_type=client_credentials&scope=all-apis"
 	step.Response = redactSPBody(a.body)
 	if err != nil {
 		return "", step, unreachable(1, err)
 	}
-	if a.status != http.StatusOK || tok == nil {
-		b.spToken = ""
+	held := spToken{gen: gen}
+	if a.status == http.StatusOK && tok != nil {
+		var tr wire.TokenResponse
+		_ = json.Unmarshal(a.body, &tr) // oauth2 read it
+		held.token, held.exp = tok.AccessToken, expiresAt(sent, tr, 0)
+	}
+	b.spMu.Lock()
+	if b.sp.gen == gen {
+		b.sp = held // a refusal drops the token held
+	}
+	b.spMu.Unlock()
+	if held.token == "" {
 		return "", step, stepError(1, a)
 	}
-	b.spToken, b.spExp = tok.AccessToken, tok.Expiry
-	return tok.AccessToken, step, nil
+	return held.token, step, nil
 }
 
 // redactSPBody replaces the service principal token in step 1's answer.
@@ -200,20 +268,15 @@ func (b *Broker) tokenInfo(ctx context.Context, sp string, req Request) (*wire.T
 	return &info, step, nil
 }
 
-// scopedToken is step 3: every tokeninfo field sent back unchanged.
+// scopedToken is step 3: the tokeninfo fields exchangeForm chooses, sent
+// back unchanged.
 func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result, api.TraceStep, error) {
-	u := b.cfg.InstanceURL + wire.PathToken
-	form := info.ExchangeForm().Encode()
-	step := api.TraceStep{Name: "3. Scoped token", Method: http.MethodPost, URL: u,
-		Purpose: "client_credentials again with every tokeninfo field: a narrow token for this viewer only, the one the browser receives.",
-		Request: "Authorization: Basic ****\n\n" + strings.ReplaceAll(form, "&", "\n&")}
+	params := exchangeForm(info)
+	step := api.TraceStep{Name: "3. Scoped token", Method: http.MethodPost, URL: b.cfg.InstanceURL + wire.PathToken,
+		Purpose: "client_credentials again with tokeninfo's authorization_details, custom_claim and scope: a narrow token for this viewer only, the one the browser receives.",
+		Request: "Authorization: Basic ****\n\n" + strings.ReplaceAll(params.Encode(), "&", "\n&")}
 	sent := b.cfg.Now()
-	a, dur, err := b.call(ctx, 3, func(ctx context.Context) (answer, error) {
-		r, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.SetBasicAuth(url.QueryEscape(b.cfg.ClientID), url.QueryEscape(b.cfg.ClientSecret))
-		return b.send(ctx, r)
-	})
+	a, _, dur, err := b.clientCredentials(ctx, 3, params)
 	step.Status, step.DurationMS = a.status, ms(dur)
 	if err != nil {
 		return nil, step, unreachable(3, err)
@@ -235,15 +298,7 @@ func (b *Broker) scopedToken(ctx context.Context, info *wire.TokenInfo) (*Result
 	if c.CustomClaim != info.CustomClaim() {
 		return nil, step, &Error{Kind: KindUpstream, Step: 3, Status: a.status, Message: "the scoped token carries another viewer's custom_claim"}
 	}
-	// Expiry on this host's clock: expires_in is relative, while exp is on
-	// the workspace's clock, which may be minutes off this one, and the cache
-	// must not keep a token the workspace already refuses as expired. It
-	// counts from before the request, to err on the early side.
-	exp := sent.Add(time.Duration(tr.ExpiresIn) * time.Second)
-	if tr.ExpiresIn <= 0 && c.ExpiresAt != 0 {
-		exp = time.Unix(c.ExpiresAt, 0)
-	}
-	return &Result{Token: tr.AccessToken, IssuedAt: time.Unix(c.IssuedAt, 0), ExpiresAt: exp, Header: h, Claims: c}, step, nil
+	return &Result{Token: tr.AccessToken, IssuedAt: time.Unix(c.IssuedAt, 0), ExpiresAt: expiresAt(sent, tr, c.ExpiresAt), Header: h, Claims: c}, step, nil
 }
 
 func pretty(body []byte) string {

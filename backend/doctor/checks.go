@@ -291,7 +291,7 @@ func (r *run) lookUpDashboard(ctx context.Context) {
 		var d wire.LakeviewDashboard
 		var def wire.SerializedDashboard
 		if json.Unmarshal(a.body, &d) == nil && d.SerializedDashboard != "" && json.Unmarshal([]byte(d.SerializedDashboard), &def) == nil {
-			r.def = &def
+			r.def, r.warehouseID = &def, d.WarehouseID
 		} else {
 			r.dashSaid = "the answer has no serialized_dashboard that reads as a dashboard definition"
 		}
@@ -305,6 +305,8 @@ func (r *run) lookUpDashboard(ctx context.Context) {
 	var p wire.PublishedDashboard
 	if b.status == http.StatusOK && json.Unmarshal(b.body, &p) == nil {
 		r.published = &p
+		// The published revision runs on its own warehouse, which may differ from the draft's.
+		r.warehouseID = cmp.Or(p.WarehouseID, r.warehouseID)
 	}
 }
 

@@ -21,12 +21,18 @@
 //	              and what that means
 //
 // With Options.Isolation it also runs every dataset as each of two or more
-// viewers, through the scoped tokens the embed page would get and the
-// workspace's query API (embedlab's emulator has one; real workspaces do
-// not publish theirs), and reports per dataset whether the rows differ, are
-// identical, overlap or are empty; tokens that must get nothing (none,
-// expired, forged, tampered, the service principal's own, another
-// dashboard's) are sent too and must be refused.
+// viewers and reports per dataset whether the rows differ, are identical,
+// overlap or are empty. On a real workspace (Options.Via ViaStatements) the
+// datasets' SQL goes to the SQL Statement Execution API on the dashboard's
+// warehouse with the viewer's external_value bound as a named parameter,
+// as the caller (the service principal), not the publisher: statements are
+// polled, capped, cancelled when the run stops, and a refusal names the
+// missing grant and who can give it (isolation_statements.go,
+// statements.go). On the emulator (ViaEmbedQuery) they go through the
+// scoped tokens the embed page would get and the emulator's query API, and
+// tokens that must get nothing (none, expired, forged, tampered, the
+// service principal's own, another dashboard's) are sent too and must be
+// refused.
 //
 // The package does not import the emulator, so the build without it (the
 // Databricks App) has the doctor too.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"embedlab/backend/broker"
@@ -41,6 +42,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds each call (10 s).
 	Timeout time.Duration
+	// StatementTimeout bounds each SQL statement of the isolation check,
+	// polls included (2 minutes); a statement still running is cancelled.
+	StatementTimeout time.Duration
 	// Now is the clock, for tests; time.Now when nil.
 	Now func() time.Time
 }
@@ -59,7 +63,18 @@ type Options struct {
 	// NameViewers lets the viewers check name viewer ids (the command line
 	// does; the web page shows only the user's own viewers).
 	NameViewers bool
+	// Via is how the isolation check runs the datasets: ViaStatements (the
+	// SQL Statement Execution API, which real workspaces have) or
+	// ViaEmbedQuery (the emulator's embed page query API); empty picks
+	// the first on a real workspace and the second on the emulator.
+	Via string
 }
+
+// Ways the isolation check runs the datasets (Options.Via).
+const (
+	ViaStatements = "sql"
+	ViaEmbedQuery = "embed"
+)
 
 // Doctor runs the checks. It is safe for concurrent use.
 type Doctor struct {
@@ -72,6 +87,9 @@ func New(cfg Config) *Doctor {
 	cfg.InstanceURL = strings.TrimRight(cfg.InstanceURL, "/")
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.StatementTimeout <= 0 {
+		cfg.StatementTimeout = 2 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -106,9 +124,12 @@ type run struct {
 	dashStatus      int // GET /api/2.0/lakeview/dashboards/{id}
 	dashSaid        string
 	def             *wire.SerializedDashboard
-	publishedStatus int // GET .../published
+	warehouseID     string // the dashboard's, from its definition or published revision
+	publishedStatus int    // GET .../published
 	publishedSaid   string
 	published       *wire.PublishedDashboard
+
+	cancelled atomic.Int64 // statements the isolation check cancelled
 }
 
 // Run checks the deployment. It never fails as a whole: what it could not
@@ -126,7 +147,7 @@ func (d *Doctor) Run(ctx context.Context, o Options) *api.DoctorReport {
 	}
 	for _, check := range []func(context.Context) api.DoctorCheck{
 		r.checkWorkspace, r.checkClock, r.checkSecret, r.checkTokenInfo, r.checkScopedToken,
-		r.checkOrigin, r.checkViewers, r.checkDatasets, r.checkCredentials,
+		r.checkOrigin, r.checkViewers, r.checkAIBIClient, r.checkDatasets, r.checkCredentials,
 	} {
 		r.rep.Checks = append(r.rep.Checks, check(ctx))
 	}
@@ -134,7 +155,7 @@ func (d *Doctor) Run(ctx context.Context, o Options) *api.DoctorReport {
 		r.rep.Isolation = r.isolation(ctx)
 		iso := r.rep.Isolation
 		r.rep.Checks = append(r.rep.Checks, api.DoctorCheck{ID: api.CheckIsolation, Title: titles[api.CheckIsolation],
-			Status: iso.Status, Reason: iso.Reason, Fix: iso.Fix})
+			Status: iso.Status, Reason: iso.Reason, Fix: iso.Fix, Details: isolationDetails(iso)})
 	}
 	r.rep.OK = true
 	for _, c := range r.rep.Checks {
@@ -144,6 +165,26 @@ func (d *Doctor) Run(ctx context.Context, o Options) *api.DoctorReport {
 	}
 	r.rep.DurationMS = float64(d.cfg.Now().Sub(start).Microseconds()) / 1000
 	return r.rep
+}
+
+// isolationDetails are the isolation check's lines beside its reason: how
+// the datasets ran, as whom, and the grants that are missing.
+func isolationDetails(iso *api.IsolationReport) []string {
+	var out []string
+	if iso.Method == api.MethodStatements && iso.WarehouseID != "" {
+		out = append(out, "each dataset ran through the SQL Statement Execution API on warehouse "+iso.WarehouseID+
+			", the viewer's external_value bound as the named parameter :"+paramExternalValue)
+	}
+	if iso.RunsAs != "" {
+		out = append(out, iso.RunsAs)
+	}
+	for _, g := range iso.MissingGrants {
+		out = append(out, fmt.Sprintf("MISSING GRANT: %s on %s for %s. Who can give it: %s. How: %s", g.Privilege, g.Securable, g.Principal, g.GrantedBy, g.How))
+	}
+	if iso.Cancelled > 0 {
+		out = append(out, fmt.Sprintf("%s cancelled on the warehouse", plural(iso.Cancelled, "statement")))
+	}
+	return out
 }
 
 // probeViewer is the viewer the token checks use: the first one this run
@@ -278,6 +319,7 @@ var titles = map[string]string{
 	api.CheckScopedToken: "Scoped token for a viewer",
 	api.CheckOrigin:      "App origin allowed to embed",
 	api.CheckViewers:     "Viewer ids unique, not personal data",
+	api.CheckAIBIClient:  "Tokens readable by @databricks/aibi-client",
 	api.CheckDatasets:    "Every dataset filters on __aibi_external_value",
 	api.CheckCredentials: "Embed credentials",
 	api.CheckIsolation:   "Isolation: no viewer sees another's rows",

@@ -72,8 +72,8 @@ func TestCleanDashboardPasses(t *testing.T) {
 	if !rep.OK {
 		t.Error("report not OK")
 	}
-	if got := len(rep.Checks); got != 10 {
-		t.Errorf("%d checks, want 10 (nine and the isolation check)", got)
+	if got := len(rep.Checks); got != 11 {
+		t.Errorf("%d checks, want 11 (ten and the isolation check)", got)
 	}
 	if rep.Credentials == nil || rep.Credentials.Mode != api.CredentialsPublisher {
 		t.Errorf("embed credentials = %+v, want publisher (Lakeview's default)", rep.Credentials)
@@ -106,7 +106,7 @@ func TestCleanDashboardPasses(t *testing.T) {
 		}
 	}
 	out := text(t, rep)
-	for _, want := range []string{"PASS  Workspace reachable", "viewer-amer", "ISOLATED", "Tokens that must get nothing", "OK: 10 passed, 0 failed"} {
+	for _, want := range []string{"PASS  Workspace reachable", "viewer-amer", "ISOLATED", "Tokens that must get nothing", "OK: 11 passed, 0 failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}

@@ -55,11 +55,15 @@ func (r *run) isolation(ctx context.Context) *api.IsolationReport {
 	if vs == nil && r.cfg.Viewers != nil {
 		vs = r.cfg.Viewers.Viewers()
 	}
+	via := r.via()
+	rep.Method = map[string]string{ViaStatements: api.MethodStatements, ViaEmbedQuery: api.MethodEmbedQuery}[via]
 	switch {
 	case len(vs) < 2:
 		return skipped("skipped: it needs two or more viewers to compare, and this run may act as %d", len(vs))
-	case r.scoped == nil:
+	case via == ViaEmbedQuery && r.scoped == nil:
 		return skipped("skipped: it needs scoped tokens (see the token checks)")
+	case via == ViaStatements && r.spToken == "":
+		return skipped("skipped: running the datasets' SQL needs the service principal's token (see the secret check)")
 	case r.def == nil || len(r.def.Datasets) == 0:
 		return skipped("skipped: it needs the dashboard's datasets (see the datasets check)")
 	}
@@ -75,6 +79,10 @@ func (r *run) isolation(ctx context.Context) *api.IsolationReport {
 		}
 		tokens[i] = res.Token
 	}
+	if via == ViaStatements {
+		r.isolationStatements(ctx, rep, vs, values, tokens)
+		return rep
+	}
 	for di, ds := range r.def.Datasets {
 		uses, _ := scanExternalValue(ds.SQL())
 		row := api.IsolationDataset{Name: ds.Name, DisplayName: ds.Label(), UsesExternalValue: uses > 0}
@@ -87,7 +95,7 @@ func (r *run) isolation(ctx context.Context) *api.IsolationReport {
 			a, err := r.query(ctx, tokens[i], r.cfg.DashboardID, ds.Name)
 			if di == 0 && err == nil && noQueryAPI(a) {
 				return skipped("skipped: this workspace has no dataset query API embedlab can call (real workspaces do not publish the one their embed page uses): " +
-					"run the isolation check against the emulator with this dashboard's .lvdash.json (EMBEDLAB_DASHBOARD_FILE)")
+					"run the isolation check through the SQL Statement Execution API instead (-via sql, the default on a real workspace)")
 			}
 			cells[i] = readCell(a, err)
 		}
@@ -397,7 +405,11 @@ func (r *run) summarize(rep *api.IsolationReport) {
 			parts = append(parts, fmt.Sprintf("%s %s", v, strings.Join(names, ", ")))
 		}
 	}
-	probes := fmt.Sprintf("%d of %d foreign or expired tokens refused", len(refused), len(rep.Probes))
+	noun := "foreign or expired tokens"
+	if rep.Method == api.MethodStatements {
+		noun = "tokens that must run no SQL"
+	}
+	probes := fmt.Sprintf("%d of %d %s refused", len(refused), len(rep.Probes), noun)
 	if len(leaked) > 0 {
 		probes = "tokens that must get nothing got rows: " + strings.Join(leaked, ", ")
 	}

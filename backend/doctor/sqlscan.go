@@ -18,6 +18,52 @@ const externalValue = "__aibi_external_value"
 // it, so it is its own small scanner.
 func scanExternalValue(sql string) (uses, mentions int) {
 	mentions = strings.Count(strings.ToLower(sql), externalValue)
+	eachExternalValue(sql, func(int, int) { uses++ })
+	return uses, mentions
+}
+
+// bindExternalValue turns each bare use of __aibi_external_value into the
+// named parameter marker :name, so that the statement execution API binds
+// the viewer's value as a value: it is never pasted into the SQL. It
+// returns the statement and how many uses it replaced.
+func bindExternalValue(sql, name string) (string, int) {
+	var b strings.Builder
+	last, n := 0, 0
+	eachExternalValue(sql, func(i, j int) {
+		b.WriteString(sql[last:i])
+		b.WriteString(":" + name)
+		last = j
+		n++
+	})
+	b.WriteString(sql[last:])
+	return b.String(), n
+}
+
+// hasMarker reports whether SQL already has the :name marker outside
+// literals and comments.
+func hasMarker(sql, name string) bool {
+	found := false
+	eachWord(sql, func(i, j int) {
+		if i > 0 && sql[i-1] == ':' && strings.EqualFold(sql[i:j], name) {
+			found = true
+		}
+	})
+	return found
+}
+
+// eachExternalValue calls fn with the bounds of every bare use.
+func eachExternalValue(sql string, fn func(i, j int)) {
+	eachWord(sql, func(i, j int) {
+		// A :name or $name parameter is not the identifier, nor t.name a column.
+		if strings.EqualFold(sql[i:j], externalValue) && (i == 0 || (sql[i-1] != ':' && sql[i-1] != '$' && sql[i-1] != '.')) {
+			fn(i, j)
+		}
+	})
+}
+
+// eachWord calls fn with the bounds of every identifier-like word outside
+// literals, quoted identifiers and comments.
+func eachWord(sql string, fn func(i, j int)) {
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
@@ -40,16 +86,12 @@ func scanExternalValue(sql string) (uses, mentions int) {
 			for j < len(sql) && isIdentChar(sql[j]) {
 				j++
 			}
-			// A :name or $name parameter is not the identifier.
-			if strings.EqualFold(sql[i:j], externalValue) && (i == 0 || (sql[i-1] != ':' && sql[i-1] != '$' && sql[i-1] != '.')) {
-				uses++
-			}
+			fn(i, j)
 			i = j
 		default:
 			i++
 		}
 	}
-	return uses, mentions
 }
 
 // skipQuoted returns the index after the literal or quoted identifier that

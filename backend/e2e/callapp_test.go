@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func (s *stack) send(t *testing.T, wantStatus string) string {
 
 func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.login(t, "admin", "admin-demo-pass") // the server's identities need the role server-identities
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/call-app")
 	s.wait(t, "the sources", `document.querySelectorAll('#sources .source').length >= 5`, 20*time.Second)
@@ -96,4 +97,13 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	if got := s.send(t, "404"); !strings.Contains(got, "APP_STOPPED") {
 		t.Errorf("stopped app: %s", got)
 	}
+
+	// A crafted link cannot put words in the page's mouth: only known OAuth
+	// codes are worded, by embedlab (issue 16, F7).
+	s.open(t, "/call-app?u2m_error="+url.QueryEscape("Your account is locked: call +1-555-0100"))
+	s.wait(t, "the notice in embedlab's words", `(function(){var n=document.getElementById('u2m-notice');
+		return !!n && n.innerText.indexOf('555')<0 && n.innerText.indexOf('did not complete')>=0;})()`, 20*time.Second)
+	s.open(t, "/call-app?u2m_error=access_denied")
+	s.wait(t, "access_denied worded", `(function(){var n=document.getElementById('u2m-notice');
+		return !!n && n.innerText.indexOf('declined')>=0;})()`, 20*time.Second)
 }

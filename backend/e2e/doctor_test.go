@@ -24,7 +24,7 @@ func TestDoctorPage(t *testing.T) {
 		t.Fatalf("summary: %s", s.eval(t, `document.getElementById('doctor-summary').innerText`))
 	}
 	statuses := s.eval(t, `[...document.querySelectorAll('#checks li.check')].map(li => li.dataset.check + '=' + li.dataset.status).join(' ')`)
-	if strings.Count(statuses, "=pass") != 10 {
+	if strings.Count(statuses, "=pass") != 11 {
 		t.Errorf("checks: %s", statuses)
 	}
 	if n := s.eval(t, `String(document.querySelectorAll('#isolation-table thead th').length)`); n != "5" {

@@ -56,8 +56,22 @@ func TestCallAnAppWithTokenFederation(t *testing.T) {
 	}
 	browsertest.Screenshot(t, s.ctx, "app-call-idp-direct-401")
 
+	// ada may use her own identity only: the picker offers no other.
+	if n := s.eval(t, `String(document.querySelectorAll('#identity option').length)`); n != "1" {
+		t.Errorf("ada's identity picker offers %s identities, want her own only", n)
+	}
+
 	// A CI workload, exchanged for the embedder service principal
-	// (workload identity federation).
+	// (workload identity federation): another identity than one's own, so
+	// it needs the role server-identities (admin).
+	s.signOut(t)
+	s.login(t, "admin", "admin-demo-pass")
+	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	s.open(t, "/call-app")
+	s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)
+	if err := s.click(`button[data-app="sales-api"]`); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.click(`#source-federated`); err != nil {
 		t.Fatal(err)
 	}

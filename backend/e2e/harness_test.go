@@ -70,6 +70,8 @@ type options struct {
 	// room serves the emulator and the app on this address instead of
 	// 127.0.0.1, as a classroom does (EMBEDLAB_ROOM_HOST; room_test.go).
 	room string
+	// timeout bounds the whole browser session (90 s when zero).
+	timeout time.Duration
 }
 
 func newStack(t *testing.T, o options) *stack {
@@ -131,7 +133,10 @@ func newStack(t *testing.T, o options) *stack {
 			ClientID: id, ClientSecret: secret, Emulated: true, Viewers: viewers.Default()}),
 	})
 	ts.Config.Handler = srv
-	ctx := browsertest.New(t, 90*time.Second)
+	if o.timeout == 0 {
+		o.timeout = 90 * time.Second
+	}
+	ctx := browsertest.New(t, o.timeout)
 	return &stack{em: em, url: ts.URL, ctx: ctx, secret: secret, watch: watchLeaks(t, ctx, secret, emLog, appLog)}
 }
 

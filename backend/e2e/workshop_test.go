@@ -91,7 +91,7 @@ func (s *stack) toggle(t *testing.T, id string, on bool) {
 
 func TestFaultLabTogglesAreNamedOnTheDashboard(t *testing.T) {
 	s := newLabStack(t)
-	s.login(t, "ada", "ada-demo-pass")
+	s.login(t, "admin", "admin-demo-pass") // the toggles need the role trainer
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	// Working first: the token is cached, so each toggle must drop it.
 	s.open(t, "/?viewer=viewer-emea")
@@ -226,23 +226,24 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	}
 	s.exercise(t, "tokeninfo-new-viewer", "check", api.ExercisePassed)
 
-	// 3. The scoped exchange: a field left out stays red; all of them pass.
+	// 3. The scoped exchange: a field left out stays red; the three fields
+	// the official SDKs send (and nothing else) pass.
 	s.exercise(t, "scoped-token", "start", api.ExerciseStarted)
 	st, infoBody = term.do(http.MethodGet, info+"external_viewer_id=partner-ada&external_value=APAC", nil, "", "", at)
 	if st != 200 {
 		t.Fatal(infoBody)
 	}
 	ex := url.Values{"grant_type": {"client_credentials"}}
-	for _, k := range []string{"authorization_details", "custom_claim", "scope"} {
+	for _, k := range []string{"authorization_details", "scope"} {
 		ex.Set(k, jsonField(t, infoBody, k))
 	}
 	if st, _ := term.do(http.MethodPost, "/oidc/v1/token", ex, sp[1], secret[1], ""); st != 400 {
-		t.Fatalf("exchange without resource_legacy_acl_path: %d", st)
+		t.Fatalf("exchange without custom_claim: %d", st)
 	}
-	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "resource_legacy_acl_path") {
+	if got := s.exercise(t, "scoped-token", "check", api.ExerciseFailed); !strings.Contains(got, "authorization_details, custom_claim and scope") {
 		t.Fatalf("red without a useful hint:\n%s", got)
 	}
-	ex.Set("resource_legacy_acl_path", jsonField(t, infoBody, "resource_legacy_acl_path"))
+	ex.Set("custom_claim", jsonField(t, infoBody, "custom_claim"))
 	if st, b := term.do(http.MethodPost, "/oidc/v1/token", ex, sp[1], secret[1], ""); st != 200 {
 		t.Fatalf("exchange: %d %s", st, b)
 	}
@@ -265,12 +266,33 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s.wait(t, "a new line in the live log", `document.querySelector('#request-log').innerText.indexOf('/tokeninfo')>=0 && document.querySelector('#request-log tbody tr').innerText.indexOf('tokeninfo')>=0`, 10*time.Second)
 	browsertest.Screenshot(t, s.ctx, "app-trainer")
 
-	// ada may not open the trainer view's API.
+	// ada may not open the trainer view's API: the page names the role.
+	// What she may not do is hidden: no Fault lab link, no toggle buttons,
+	// no workspace reset (the server's identities on Call an app are greyed
+	// out: backend/server and TestCallAnAppThroughTheAPI).
 	s.signOut(t)
 	s.login(t, "ada", "ada-demo-pass")
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+	if n := s.eval(t, `String(document.querySelectorAll('.topbar nav a[href="/lab"]').length)`); n != "0" {
+		t.Errorf("ada's top bar links the fault lab (%s links)", n)
+	}
 	s.open(t, "/trainer")
-	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('not a trainer')>=0`, 20*time.Second)
+	s.wait(t, "the refusal", `!!document.querySelector('#trouble') && document.querySelector('#trouble').innerText.indexOf('needs the role trainer')>=0`, 20*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-trainer-refused")
+	s.open(t, "/lab")
+	s.wait(t, "the read-only lab", `!!document.querySelector('#lab-readonly') && document.querySelectorAll('#lab .toggle').length >= 8 &&
+		document.querySelectorAll('button[data-toggle], #lab-reset').length === 0`, 20*time.Second)
+	s.open(t, "/workshop")
+	s.wait(t, "the workshop without the workspace reset", `!!document.querySelector('#workshop-reset-progress') && !document.querySelector('#workshop-reset')`, 20*time.Second)
+	browsertest.Screenshot(t, s.ctx, "app-workshop-participant")
+
+	// Sign out everywhere from the top bar: back to the login page, and the
+	// session is over (the page's own fetch is refused).
+	if err := s.click(`#sign-out-everywhere`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the login page", `location.pathname === '/login'`, 20*time.Second)
+	s.wait(t, "the session refused", `(function(){ if (window.__st === undefined) { window.__st = 0; fetch('/api/session').then(function(r){ window.__st = r.status; }); } return window.__st === 401; })()`, 10*time.Second)
 }
 
 func jsonField(t *testing.T, body, key string) string {

@@ -73,6 +73,7 @@ func (e *Emulator) RotateKeys() (string, error) {
 func (e *Emulator) ResetFaults() {
 	e.faults.clear()
 	e.clock.setSkew(0)
+	e.statements.setLatency(0)
 	e.mu.RLock()
 	life, lim := e.state.TokenLifetimeSeconds, e.state.RateLimitPerSecond
 	e.mu.RUnlock()

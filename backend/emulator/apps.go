@@ -16,8 +16,9 @@ import (
 	"embedlab/shared/wire"
 )
 
-// The Apps proxy: Databricks Apps on their own origin, as wire-formats.md
-// section 2 describes. An app is served at
+// The Apps proxy: Databricks Apps on their own origin, as the wire reference
+// (package wire, "Calling a Databricks App's /api/ routes") describes. An app
+// is served at
 //
 //	http://<app-name>-<workspace-id>.localhost:<apps port>
 //

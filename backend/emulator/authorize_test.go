@@ -129,7 +129,9 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 			tok.Expiry = time.Now().Add(-time.Minute)
 			_, err = cfg.TokenSource(ctx, tok).Token()
 			var re *oauth2.RetrieveError
-			if !asRetrieveError(err, &re) || re.ErrorCode != "invalid_grant" || !strings.Contains(re.ErrorDescription, "already used") {
+			// databricks-sdk-go's u2m code classifies exactly this
+			// RetrieveError as InvalidRefreshTokenError ("sign in again").
+			if !asRetrieveError(err, &re) || re.ErrorCode != "invalid_grant" || re.ErrorDescription != "Refresh token is invalid" || re.Response.StatusCode != 401 {
 				t.Fatalf("reused refresh token: %v", err)
 			}
 		})
@@ -193,7 +195,7 @@ func TestPKCETampering(t *testing.T) {
 			t.Fatalf("second use: %d %+v", r.status, oe)
 		}
 		r = postForm(t, em, "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {cliClient}})
-		if oe := oauthErr(t, r); r.status != 400 || !strings.Contains(oe.Description, "revoked") {
+		if oe := oauthErr(t, r); r.status != 401 || oe != invalidRefresh {
 			t.Fatalf("refresh after the code was replayed: %d %+v", r.status, oe)
 		}
 	})
@@ -395,10 +397,10 @@ func TestRefreshTokenRotation(t *testing.T) {
 
 	// Replaying a rotated token is refused and revokes the family.
 	r = refresh(tr.RefreshToken)
-	if oe := oauthErr(t, r); r.status != 400 || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "already used") {
+	if oe := oauthErr(t, r); r.status != 401 || oe != invalidRefresh {
 		t.Fatalf("replayed refresh token: %d %+v", r.status, oe)
 	}
-	if r = refresh(cur); oauthErr(t, r).Code != "invalid_grant" || !strings.Contains(oauthErr(t, r).Description, "revoked") {
+	if r = refresh(cur); r.status != 401 || oauthErr(t, r) != invalidRefresh {
 		t.Fatalf("the newest token survived a replay: %d %s", r.status, r.body)
 	}
 	audit := em.Audit(0)
@@ -412,14 +414,18 @@ func TestRefreshTokenRotation(t *testing.T) {
 		code   string
 	}{
 		"no token":        {url.Values{"grant_type": {"refresh_token"}, "client_id": {cliClient}}, 400, "invalid_request"},
-		"made-up token":   {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {cliClient}}, 400, "invalid_grant"},
+		"made-up token":   {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {cliClient}}, 401, "invalid_grant"},
 		"no client":       {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}, 401, "invalid_client"},
-		"another client ": {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {userToken(t, em, adaName, adaPass, "offline_access all-apis").RefreshToken}, "client_id": {"embedlab"}}, 400, "invalid_grant"},
+		"another client ": {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {userToken(t, em, adaName, adaPass, "offline_access all-apis").RefreshToken}, "client_id": {"embedlab"}}, 401, "invalid_grant"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := postForm(t, em, "", "", tc.form)
-			if oe := oauthErr(t, r); r.status != tc.status || oe.Code != tc.code {
+			oe := oauthErr(t, r)
+			if r.status != tc.status || oe.Code != tc.code {
 				t.Fatalf("got %d %+v", r.status, oe)
+			}
+			if tc.code == "invalid_grant" && oe != invalidRefresh {
+				t.Fatalf("a refused refresh token must read exactly %+v (the SDKs match it), got %+v", invalidRefresh, oe)
 			}
 		})
 	}
@@ -471,3 +477,8 @@ func TestDiscoveryListsUserFlow(t *testing.T) {
 		t.Errorf("authorization_endpoint = %s", md.AuthorizationEndpoint)
 	}
 }
+
+// invalidRefresh is how Databricks refuses a refresh token: the body of
+// databricks-sdk-go's own PersistentAuth test, whose error_description its
+// u2m code matches exactly to tell the user to sign in again.
+var invalidRefresh = wire.OAuthError{Code: "invalid_grant", Description: "Refresh token is invalid"}

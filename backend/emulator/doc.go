@@ -1,7 +1,8 @@
 // Package emulator is a stand-in Databricks workspace: a real HTTP server, on
 // its own origin, that answers the OAuth, discovery and dashboard-token
-// endpoints exactly as ../shared/docs/wire-formats.md describes, so that the
-// same client code runs against it and against a real workspace.
+// endpoints exactly as the wire reference (package wire's documentation)
+// describes, so that the same client code runs against it and against a
+// real workspace.
 //
 // Users sign in through /oidc/v1/authorize (authorization code + PKCE, a
 // login and consent page; authorize.go, u2m.go), and a second listener, the

@@ -49,6 +49,9 @@ type hostFrame struct {
 	Dashboard string `json:"dashboard"`
 	Page      string `json:"page,omitempty"`
 	Token     string `json:"token,omitempty"`
+	// NoReferrer sets referrerpolicy="no-referrer" on the iframe, as the
+	// app's own frame does.
+	NoReferrer bool `json:"noReferrer,omitempty"`
 }
 
 // hostPage is the configuration of one embedding test page.
@@ -115,12 +118,20 @@ iframe { border: 0; display: block; width: 100%; height: calc(100vh - 32px); }
     return true;
   };
 
+  // navigateFrame is @databricks/aibi-client's navigate(): pageId may be
+  // left out (undefined), as the client sends it then.
+  window.navigateFrame = function (name, dashboardId, pageId) {
+    frameEls[name].contentWindow.postMessage({ type: 'DATABRICKS_NAVIGATE', dashboardId: dashboardId, pageId: pageId }, instance);
+    return true;
+  };
+
   var box = document.getElementById('frames');
   if (cfg.frames.length > 1) { box.className = 'many'; }
   cfg.frames.forEach(function (f) {
     var el = document.createElement('iframe');
     el.name = f.name;
     el.title = 'Dashboard ' + f.name;
+    if (f.noReferrer) { el.referrerPolicy = 'no-referrer'; }
     el.src = cfg.instance + '/embed/dashboardsv3/' + encodeURIComponent(f.dashboard) +
       (f.page ? '/pages/' + encodeURIComponent(f.page) : '') + '?o=' + encodeURIComponent(cfg.workspace);
     tokens[f.name] = f.token || '';

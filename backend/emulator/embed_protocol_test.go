@@ -19,7 +19,7 @@ func TestEmbedJSSpeaksTheWireProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	js := string(b)
-	known := []string{wire.MsgEmbedReady, wire.MsgSetConfig, wire.MsgSetToken}
+	known := []string{wire.MsgEmbedReady, wire.MsgSetConfig, wire.MsgSetToken, wire.MsgNavigate}
 	for _, m := range regexp.MustCompile(`'(DATABRICKS_[A-Z_]+)'`).FindAllStringSubmatch(js, -1) {
 		if !slices.Contains(known, m[1]) {
 			t.Errorf("embed.js names %s, which shared/wire does not define", m[1])
@@ -28,6 +28,11 @@ func TestEmbedJSSpeaksTheWireProtocol(t *testing.T) {
 	for _, want := range append(known, wire.EmbedErrInvalidConfigVersion, wire.EmbedErrInvalidTokenFormat) {
 		if !strings.Contains(js, "'"+want+"'") {
 			t.Errorf("embed.js does not handle %s", want)
+		}
+	}
+	for _, f := range []string{wire.NavigateDashboardID, wire.NavigatePageID} {
+		if !strings.Contains(js, "d."+f) {
+			t.Errorf("embed.js does not read %s of %s", f, wire.MsgNavigate)
 		}
 	}
 	if !strings.Contains(js, "'"+pathEmbedAPI+"'") {

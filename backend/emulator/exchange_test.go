@@ -42,6 +42,14 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 		details[0].ResourceName != "workspaces/"+workspaceID {
 		t.Fatalf("authorization_details = %+v", details)
 	}
+	// Exactly the official SDKs' three fields; resource_legacy_acl_path sits
+	// inside the dashboard's entry, nowhere else.
+	if len(step2) != 3 || step2["custom_claim"] == nil || step2["scope"] == nil {
+		t.Fatalf("tokeninfo answer has fields other than the SDKs' three: %s", r.body)
+	}
+	if details[2].ResourceLegacyACLPath != "/dashboards/"+dashID || details[0].ResourceLegacyACLPath != "" || details[1].ResourceLegacyACLPath != "" {
+		t.Fatalf("resource_legacy_acl_path = %+v", details)
+	}
 	var claim, scope string
 	_ = json.Unmarshal(step2["custom_claim"], &claim)
 	_ = json.Unmarshal(step2["scope"], &scope)
@@ -124,6 +132,10 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 	foreign[2].ResourceName = "workspaces/" + workspaceID + "/dashboards/" + draftDashID
 	foreignJSON, _ := json.Marshal(foreign)
 	reordered, _ := json.MarshalIndent(details, "", "   ")
+	otherACL := append([]wire.AuthorizationDetail{}, details...)
+	otherACL[2].ResourceLegacyACLPath = "/dashboards/" + draftDashID
+	otherACLJSON, _ := json.Marshal(otherACL)
+	shortJSON, _ := json.Marshal(details[:2])
 
 	cases := []struct {
 		name   string
@@ -138,7 +150,11 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 		{"viewer changed in custom_claim", spID, spSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-x", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
 		{"foreign dashboard's details", spID, spSecret, tamper("authorization_details", string(foreignJSON)), 400, "invalid_grant", "authorization_details does not match"},
 		{"scope widened", spID, spSecret, tamper("scope", info.Scope()+" all-apis"), 400, "invalid_grant", "scope does not match"},
-		{"extra field dropped", spID, spSecret, drop("resource_legacy_acl_path"), 400, "invalid_request", "resource_legacy_acl_path from the tokeninfo answer is missing"},
+		{"another viewer's custom_claim with these details", spID, spSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-amer", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"resource_legacy_acl_path changed", spID, spSecret, tamper("authorization_details", string(otherACLJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"an entry dropped", spID, spSecret, tamper("authorization_details", string(shortJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"custom_claim dropped", spID, spSecret, drop("custom_claim"), 400, "invalid_request", "custom_claim is required"},
+		{"scope dropped", spID, spSecret, drop("scope"), 400, "invalid_scope", "scope is required"},
 		{"another client replays it", noAccessID, noAccessSec, info.ExchangeForm(), 400, "invalid_grant", "not issued by tokeninfo to this client"},
 	}
 	for _, tc := range cases {
@@ -151,15 +167,79 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 			}
 		})
 	}
+	// The shape a client built on an official SDK sends: exactly the three
+	// fields of the SDKs' tokeninfo type, authorization_details re-encoded
+	// from the SDK's struct (its own key order).
+	t.Run("exactly the three SDK fields", func(t *testing.T) {
+		f := info.SDKExchangeForm()
+		if len(f) != 4 {
+			t.Fatalf("form = %v", f)
+		}
+		f.Set("authorization_details", sdkEncoded(t, details))
+		if r := postForm(t, em, spID, spSecret, f); r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	// The sample apps pass on every top-level field they got, and a workspace
+	// may add fields: extra fields are accepted.
+	t.Run("an extra top-level field", func(t *testing.T) {
+		f := info.ExchangeForm()
+		f.Set("resource_legacy_acl_path", "/dashboards/"+dashID)
+		f.Set("future_flag", "true")
+		if r := postForm(t, em, spID, spSecret, f); r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
+	// resource_legacy_acl_path is optional: hand-built requests leave it out.
+	t.Run("resource_legacy_acl_path left out of the entry", func(t *testing.T) {
+		bare := append([]wire.AuthorizationDetail{}, details...)
+		bare[2].ResourceLegacyACLPath = ""
+		b, _ := json.Marshal(bare)
+		if r := postForm(t, em, spID, spSecret, tamper("authorization_details", string(b))); r.status != 200 {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+	})
 	t.Run("re-encoded details are the same details", func(t *testing.T) {
 		r := postForm(t, em, spID, spSecret, tamper("authorization_details", string(reordered)))
 		if r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
-	if n := len(em.Audit(0)); n != 1 {
-		t.Fatalf("%d scoped tokens issued, want only the legitimate one", n)
+	if n := len(em.Audit(0)); n != 4 {
+		t.Fatalf("%d scoped tokens issued, want only the 4 legitimate ones", n)
 	}
+}
+
+// sdkEncoded encodes authorization_details as databricks-sdk-go's
+// dashboards.AuthorizationDetails does: fields in its struct's order
+// (grant_rules, resource_legacy_acl_path, resource_name, type), empty ones
+// left out.
+func sdkEncoded(t *testing.T, details []wire.AuthorizationDetail) string {
+	t.Helper()
+	type rule struct {
+		PermissionSet string `json:"permission_set,omitempty"`
+	}
+	type detail struct {
+		GrantRules            []rule `json:"grant_rules,omitempty"`
+		ResourceLegacyAclPath string `json:"resource_legacy_acl_path,omitempty"`
+		ResourceName          string `json:"resource_name,omitempty"`
+		Type                  string `json:"type,omitempty"`
+	}
+	out := make([]detail, len(details))
+	for i, d := range details {
+		out[i] = detail{ResourceLegacyAclPath: d.ResourceLegacyACLPath, ResourceName: d.ResourceName, Type: d.Type}
+		for _, g := range d.GrantRules {
+			out[i].GrantRules = append(out[i].GrantRules, rule{g.PermissionSet})
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `[{"grant_rules"`) {
+		t.Fatalf("not in the SDK's order: %s", b)
+	}
+	return string(b)
 }
 
 func TestTokenInfoErrors(t *testing.T) {

@@ -24,7 +24,8 @@ import (
 	"embedlab/shared/wire"
 )
 
-// Token federation (wire-formats.md section 3): POST /oidc/v1/token with
+// Token federation (the wire reference, package wire, "Token federation"):
+// POST /oidc/v1/token with
 //
 //	grant_type=urn:ietf:params:oauth:grant-type:token-exchange
 //	&subject_token=<the IdP's JWT>&subject_token_type=urn:ietf:params:oauth:token-type:jwt

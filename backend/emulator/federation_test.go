@@ -72,7 +72,8 @@ func workloadIdPToken(t *testing.T, em *emulator.Emulator, id, secret, audience 
 	return tr.AccessToken
 }
 
-// exchangeForm is the token-exchange request of wire-formats.md section 3.
+// exchangeForm is the token-exchange request of the wire reference (package
+// wire, "Token federation").
 func exchangeForm(subjectToken, clientID string) url.Values {
 	f := url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {subjectToken},
 		"subject_token_type": {wire.TokenTypeJWT}, "scope": {"all-apis"}}
@@ -485,7 +486,8 @@ func TestSDKEnvOIDCRequestShape(t *testing.T) {
 		})
 	}
 
-	// The request body exactly as wire-formats.md section 3 writes it.
+	// The request body exactly as the wire reference (package wire,
+	// "Token federation") writes it.
 	idpTok := userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em))
 	for _, body := range []string{
 		"grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=" + idpTok + "&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=all-apis",

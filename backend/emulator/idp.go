@@ -14,12 +14,12 @@ import (
 	"embedlab/shared/wire"
 )
 
-// The emulated identity provider: an external IdP (standing in for
-// Microsoft Entra ID, Okta or GitHub Actions' OIDC issuer) on its own
-// origin, with its own signing key, so that token federation
-// (wire-formats.md section 3) can be shown for real: its tokens are
-// verified by the workspace only through its discovery document and JWKS,
-// fetched over HTTP like any other issuer's.
+// The emulated identity provider: an external IdP (standing in for Microsoft
+// Entra ID, Okta or GitHub Actions' OIDC issuer) on its own origin, with its
+// own signing key, so that token federation (the wire reference, package
+// wire, "Token federation") can be shown for real: its tokens are verified by
+// the workspace only through its discovery document and JWKS, fetched over
+// HTTP like any other issuer's.
 //
 //	GET  /.well-known/openid-configuration   discovery: issuer, jwks_uri, token_endpoint
 //	GET  /keys                               JWKS (RS256)

@@ -38,7 +38,7 @@ const (
 // token, get the same claims signed as expired an hour ago.
 const pathExpiredToken = "/emulator/expired-token"
 
-// emulatorWarehouseID is the warehouse every emulated dashboard runs on.
+// emulatorWarehouseID is the warehouse of a state file that lists none.
 const emulatorWarehouseID = "e0e0b1c2d3e4f5a6"
 
 // lakeviewRoutes adds the routes of this file to the emulator's table.
@@ -104,9 +104,12 @@ func (e *Emulator) dataAccess(principal, id string) (int, string, string) {
 	if !ok || d.credentials() == CredentialsPublisher || slices.Contains(d.SelectGrants, principal) {
 		return http.StatusOK, "", ""
 	}
+	e.mu.RLock()
+	wh := e.state.dashboardWarehouse()
+	e.mu.RUnlock()
 	return http.StatusForbidden, wire.ErrPermissionDenied, fmt.Sprintf(
 		"Dashboard %s is published without embedded credentials, so its queries run as %s, which does not have SELECT on its tables or CAN USE on warehouse %s.",
-		id, principal, emulatorWarehouseID)
+		id, principal, wh)
 }
 
 // lakeviewCaller verifies a REST call's bearer token (all-apis) and finds
@@ -124,6 +127,7 @@ func (e *Emulator) lakeviewCaller(w http.ResponseWriter, r *http.Request) (Dashb
 	e.mu.RLock()
 	d, found := e.state.dashboard(id)
 	l, _ := e.renderers[id].(lvdash)
+	d.warehouseID = e.state.dashboardWarehouse()
 	e.mu.RUnlock()
 	switch {
 	case !found:
@@ -147,7 +151,7 @@ func (e *Emulator) handleLakeviewDashboard(w http.ResponseWriter, r *http.Reques
 	sum := sha256.Sum256(l.raw)
 	writeJSON(w, http.StatusOK, wire.LakeviewDashboard{
 		DashboardID: d.ID, DisplayName: d.DisplayName, Path: "/Workspace/Shared/" + d.DisplayName + ".lvdash.json",
-		ParentPath: "/Workspace/Shared", LifecycleState: "ACTIVE", WarehouseID: emulatorWarehouseID,
+		ParentPath: "/Workspace/Shared", LifecycleState: "ACTIVE", WarehouseID: d.warehouseID,
 		Etag: hex.EncodeToString(sum[:8]), SerializedDashboard: string(l.raw),
 	})
 }
@@ -162,7 +166,7 @@ func (e *Emulator) handlePublishedDashboard(w http.ResponseWriter, r *http.Reque
 		apiError(w, r, http.StatusNotFound, wire.ErrResourceDoesNotExist, fmt.Sprintf("Dashboard %s is not published.", d.ID))
 		return
 	}
-	writeJSON(w, http.StatusOK, wire.PublishedDashboard{DisplayName: d.DisplayName, WarehouseID: emulatorWarehouseID,
+	writeJSON(w, http.StatusOK, wire.PublishedDashboard{DisplayName: d.DisplayName, WarehouseID: d.warehouseID,
 		EmbedCredentials: d.credentials() == CredentialsPublisher})
 }
 

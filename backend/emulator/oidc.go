@@ -174,24 +174,25 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, for
 	e.issue(w, r, claims.Claims{Subject: sp.ApplicationID, ClientID: sp.ApplicationID, Scope: strings.Join(scopes, " ")}, nil)
 }
 
-// scopedExchange is step 3: the form must carry, unchanged, every field
-// tokeninfo returned to this client for this viewer.
+// scopedExchange is step 3. The form must carry the three fields of the
+// official SDKs' tokeninfo answer (authorization_details, custom_claim,
+// scope) as tokeninfo issued them to this client for this viewer; any other
+// field is ignored, since the sample apps pass on whatever they got.
 func (e *Emulator) scopedExchange(w http.ResponseWriter, r *http.Request, sp ServicePrincipal, form url.Values) {
-	rawDetails := form.Get(wire.FieldAuthorizationDetails)
-	if rawDetails == "" {
-		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest, "authorization_details is required with custom_claim: pass every field of the tokeninfo answer")
-		return
+	for _, k := range []string{wire.FieldAuthorizationDetails, wire.FieldCustomClaim} {
+		if form.Get(k) == "" {
+			oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest,
+				k+" is required: pass authorization_details, custom_claim and scope from the tokeninfo answer")
+			return
+		}
 	}
+	rawDetails := form.Get(wire.FieldAuthorizationDetails)
 	var details []wire.AuthorizationDetail
 	if err := json.Unmarshal([]byte(rawDetails), &details); err != nil || len(details) == 0 {
 		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest, "authorization_details must be the JSON array from tokeninfo, encoded as one string")
 		return
 	}
 	claim := form.Get(wire.FieldCustomClaim)
-	if claim == "" {
-		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest, "custom_claim is required with authorization_details: pass every field of the tokeninfo answer")
-		return
-	}
 	now := e.clock.now()
 	g, ok := e.grants.get(sp.ApplicationID, claim, now)
 	if !ok {
@@ -199,15 +200,13 @@ func (e *Emulator) scopedExchange(w http.ResponseWriter, r *http.Request, sp Ser
 			"custom_claim was not issued by tokeninfo to this client, or has expired: call tokeninfo for this viewer first and pass its answer unchanged")
 		return
 	}
-	for _, k := range g.keys() {
-		if !form.Has(k) {
-			oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidRequest, fmt.Sprintf("%s from the tokeninfo answer is missing: pass every field unchanged", k))
-			return
-		}
-		if !g.matches(k, form.Get(k)) {
-			oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidGrant, fmt.Sprintf("%s does not match what tokeninfo issued for this viewer", k))
-			return
-		}
+	if !g.detailsMatch(rawDetails) {
+		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidGrant, "authorization_details does not match what tokeninfo issued for this viewer")
+		return
+	}
+	if form.Get(wire.FieldScope) != g.scope {
+		oauthError(w, r, http.StatusBadRequest, wire.OAuthInvalidGrant, "scope does not match what tokeninfo issued for this viewer")
+		return
 	}
 	// Permissions are checked again: CAN RUN may have been removed, or the
 	// dashboard unpublished, since tokeninfo answered.
@@ -314,29 +313,35 @@ func (e *Emulator) bearer(w http.ResponseWriter, r *http.Request) (*claims.Claim
 // grant is what tokeninfo answered to one client for one viewer, kept so the
 // exchange can insist on getting exactly that back.
 type grant struct {
-	fields      map[string]string
-	details     any
+	details     []wire.AuthorizationDetail
+	scope       string
 	viewerID    string
 	dashboardID string
 	expires     time.Time
 }
 
-func (g grant) keys() []string {
-	ks := make([]string, 0, len(g.fields))
-	for k := range g.fields {
-		ks = append(ks, k)
+// detailsMatch says whether got (step 3's authorization_details) is the array
+// tokeninfo issued. It may be re-encoded with other spacing or key order (an
+// SDK client marshals its own struct), and an entry may leave out
+// resource_legacy_acl_path, which is optional; any other difference, a
+// changed resource_legacy_acl_path included, is a different grant.
+func (g grant) detailsMatch(got string) bool {
+	var gotV []map[string]any
+	if json.Unmarshal([]byte(got), &gotV) != nil || len(gotV) != len(g.details) {
+		return false
 	}
-	return ks
+	b, _ := json.Marshal(g.details) // our own type always encodes
+	var want []map[string]any
+	_ = json.Unmarshal(b, &want)
+	for i := range want {
+		if _, ok := gotV[i][aclPathKey]; !ok {
+			delete(want[i], aclPathKey)
+		}
+	}
+	return reflect.DeepEqual(gotV, want)
 }
 
-func (g grant) matches(k, got string) bool {
-	if k != wire.FieldAuthorizationDetails {
-		return g.fields[k] == got
-	}
-	// The array may be re-encoded with other spacing or key order.
-	var v any
-	return json.Unmarshal([]byte(got), &v) == nil && reflect.DeepEqual(v, g.details)
-}
+const aclPathKey = "resource_legacy_acl_path"
 
 // grantStore is bounded: expired grants are pruned as new ones arrive.
 type grantStore struct {

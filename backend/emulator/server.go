@@ -87,12 +87,14 @@ type Emulator struct {
 	appsHandler  http.Handler
 	sampleDB     *sql.DB // the sample data, shared by dashboards and apps
 	u2m          u2mStore
-	idp          *idp        // the external identity provider (idp.go)
-	fed          issuerKeys  // identity providers' keys (federation.go)
-	lab          labSwitches // the fault lab's switches (lab.go)
-	owners       sync.Map    // principal → workshop participant (participants.go)
-	partMu       sync.Mutex  // guards participants; taken after mu, never before
+	idp          *idp           // the external identity provider (idp.go)
+	fed          issuerKeys     // identity providers' keys (federation.go)
+	lab          labSwitches    // the fault lab's switches (lab.go)
+	statements   statementStore // the SQL Statement Execution API (statements.go)
+	owners       sync.Map       // principal → workshop participant (participants.go)
+	partMu       sync.Mutex     // guards participants; taken after mu, never before
 	participants map[string]participantGrant
+	down         downSwitch // the fault lab's "workspace down" (down.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -172,7 +174,8 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET "+pathEmbedPage+"{id}/pages/{page}", e.handleEmbedPage)
 	mux.HandleFunc("GET "+pathEmbedStatic+"{file}", e.handleEmbedStatic)
 	mux.HandleFunc("GET "+pathEmbedAPI+"{id}/render", e.handleEmbedRender)
-	e.lakeviewRoutes(mux) // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.lakeviewRoutes(mux)  // Lakeview API, dataset query, secrets, expired-token probe (lakeview.go)
+	e.statementRoutes(mux) // SQL statements and warehouses, statement latency switch (statements.go)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
 	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
@@ -257,6 +260,7 @@ func Start(opts Options, addr string) (*Emulator, error) {
 		e.SetAppsURL(fmt.Sprintf("http://localhost:%d", appsLn.Addr().(*net.TCPAddr).Port))
 	}
 	e.srv = e.server(e.handler, ln, "emulator")
+	e.down.addr = ln.Addr().String() // where SetDown(false) listens again
 	e.appsSrv = e.server(e.appsHandler, appsLn, "emulator apps proxy")
 	e.idp.srv = e.server(e.idp.handler, idpLn, "emulator identity provider")
 	return e, nil
@@ -329,12 +333,14 @@ This server stands in for a Databricks workspace at %s.
   authorize   GET  %s%s   (authorization code + PKCE S256, login and consent page)
   token       POST %s%s
   tokeninfo   GET  %s%s
+  sql         POST %s%s   (SQL Statement Execution API; GET/cancel %s/{id}, warehouses %s)
   faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s)
   logs        GET  %s%s, %s%s
   apps        %s   (Databricks Apps, e.g. %s/api/whoami)
 `, e.WorkspaceID(), base,
 		base, wire.PathOIDCDiscovery, base, wire.PathKeys, base, wire.PathAuthorize, base, wire.PathToken,
 		base, wire.TokenInfoPath("{dashboard_id}")+"?external_viewer_id=...&external_value=...",
+		base, wire.PathStatements, wire.PathStatements, wire.WarehousePath("{id}"),
 		base, pathFaults, pathClock, pathTokenLifetime, pathRateLimit, pathRotateKeys,
 		base, pathRequestLog, base, pathAuditLog, e.AppsURL(), e.AppURL("sales-api"))
 }

@@ -34,6 +34,10 @@ type State struct {
 	// exchanges for its own (token federation).
 	IdentityProvider   *IdentityProvider  `json:"identity_provider,omitempty"`
 	FederationPolicies []FederationPolicy `json:"federation_policies,omitempty"`
+	// Warehouses and Tables are what the SQL Statement Execution API runs
+	// on, and who may use and read them (state_sql.go).
+	Warehouses []Warehouse `json:"warehouses,omitempty"`
+	Tables     []Table     `json:"tables,omitempty"`
 
 	dir string // the state file's folder, for dashboard files
 }
@@ -66,6 +70,8 @@ type Dashboard struct {
 	// SelectGrants are the principals with SELECT on the dashboard's data
 	// and CAN USE on its warehouse.
 	SelectGrants []string `json:"select_grants,omitempty"`
+
+	warehouseID string // the warehouse it runs on, filled in when served
 }
 
 // User is a workspace user (used by the authorization-code flow).
@@ -184,6 +190,7 @@ func (s *State) Validate() error {
 	s.validateU2M(bad)
 	s.validateLakeview(bad)
 	s.validateFederation(bad)
+	s.validateSQL(bad)
 	return errors.Join(errs...)
 }
 

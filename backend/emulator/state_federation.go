@@ -34,10 +34,10 @@ type IdPWorkload struct {
 }
 
 // FederationPolicy says which identity provider tokens the workspace
-// exchanges for its own (wire-formats.md section 3). Without
-// ServicePrincipal it is account-wide: the token's subject names a user.
-// With it, it is workload identity federation for that service principal,
-// and the subject must be Subject.
+// exchanges for its own (the wire reference, package wire, "Token
+// federation"). Without ServicePrincipal it is account-wide: the token's
+// subject names a user. With it, it is workload identity federation for that
+// service principal, and the subject must be Subject.
 type FederationPolicy struct {
 	Name string `json:"name"`
 	// Issuer is the identity provider's issuer URL; its discovery document

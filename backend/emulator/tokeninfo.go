@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -45,28 +44,22 @@ func (e *Emulator) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws := e.WorkspaceID()
+	// resource_legacy_acl_path is a field of the dashboard's entry, as the
+	// official SDKs model it; the answer has exactly their three fields.
 	details := []wire.AuthorizationDetail{
 		{Type: "workspace_rule_set", ResourceName: "workspaces/" + ws, GrantRules: []wire.GrantRule{{PermissionSet: wire.PermWorkspaceAccess}}},
 		{Type: "workspace_rule_set", ResourceName: "workspaces/" + ws, GrantRules: []wire.GrantRule{{PermissionSet: wire.PermDBSQLAccess}}},
-		{Type: "workspace_rule_set", ResourceName: "workspaces/" + ws + "/dashboards/" + dashID, GrantRules: []wire.GrantRule{{PermissionSet: wire.PermDashboardRunner}}},
+		{Type: "workspace_rule_set", ResourceName: "workspaces/" + ws + "/dashboards/" + dashID, GrantRules: []wire.GrantRule{{PermissionSet: wire.PermDashboardRunner}},
+			ResourceLegacyACLPath: "/dashboards/" + dashID},
 	}
 	claim := wire.CustomClaim(value, viewer, dashID)
-	// resource_legacy_acl_path is one of the extra fields real workspaces
-	// add: clients must pass it on, and the exchange insists that they do.
-	info, err := wire.NewTokenInfo(details, claim, e.embedScopes(),
-		map[string]string{"resource_legacy_acl_path": "/dashboards/" + dashID})
+	scope := e.embedScopes()
+	info, err := wire.NewTokenInfo(details, claim, scope)
 	if err != nil {
 		apiError(w, r, http.StatusInternalServerError, wire.ErrInternal, "the emulator could not build the answer")
 		return
 	}
-	g := grant{fields: map[string]string{}, viewerID: viewer, dashboardID: dashID, expires: unix(c.ExpiresAt)}
-	for k, v := range info.ExchangeForm() {
-		if k != "grant_type" {
-			g.fields[k] = v[0]
-		}
-	}
-	_ = json.Unmarshal([]byte(g.fields[wire.FieldAuthorizationDetails]), &g.details) // we just encoded it
-	e.grants.put(c.Subject, claim, g, e.clock.now())
+	e.grants.put(c.Subject, claim, grant{details: details, scope: scope, viewerID: viewer, dashboardID: dashID, expires: unix(c.ExpiresAt)}, e.clock.now())
 	writeJSON(w, http.StatusOK, info)
 }
 

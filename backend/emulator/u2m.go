@@ -27,6 +27,16 @@ func invalidGrant(format string, a ...any) *grantError {
 	return &grantError{http.StatusBadRequest, wire.OAuthInvalidGrant, fmt.Sprintf(format, a...)}
 }
 
+// invalidRefreshToken refuses a refresh token as Databricks does, whatever
+// the reason (unknown, expired, revoked, replayed, another client's): 401
+// invalid_grant "Refresh token is invalid", the answer databricks-sdk-go's
+// own test of PersistentAuth uses, and the exact text its u2m code turns into
+// "the refresh token is invalid ... run databricks auth login". The reason
+// stays off the wire (the replay is in the audit log).
+func invalidRefreshToken() *grantError {
+	return &grantError{http.StatusUnauthorized, wire.OAuthInvalidGrant, wire.RefreshTokenInvalid}
+}
+
 func invalidRequest(format string, a ...any) *grantError {
 	return &grantError{http.StatusBadRequest, wire.OAuthInvalidRequest, fmt.Sprintf(format, a...)}
 }
@@ -156,20 +166,20 @@ func (e *Emulator) rotate(clientID, token string, asked []string) (refreshEntry,
 	defer e.u2m.mu.Unlock()
 	re, ok := e.u2m.refresh.get(digest(token), now)
 	if !ok {
-		return refreshEntry{}, invalidGrant("the refresh token is unknown or has expired: sign in again")
+		return refreshEntry{}, invalidRefreshToken() // unknown or expired
 	}
 	if _, revoked := e.u2m.revoked.get(re.family, now); revoked {
-		return refreshEntry{}, invalidGrant("the refresh token was revoked (a rotated refresh token or an authorization code was replayed): sign in again")
+		return refreshEntry{}, invalidRefreshToken() // revoked: a rotated refresh token or an authorization code of its sign-in was replayed
 	}
 	if re.clientID != clientID {
-		return refreshEntry{}, invalidGrant("the refresh token was issued to another client")
+		return refreshEntry{}, invalidRefreshToken() // issued to another client
 	}
 	if re.rotated {
 		e.u2m.revoked.put(re.family, true, now.Add(refreshLifetime), now)
 		e.audit.add(func(seq int64) AuditEntry {
 			return AuditEntry{Seq: seq, Time: now.UTC(), Action: "refresh_token_replayed", Principal: re.userID, ClientID: re.clientID}
 		})
-		return refreshEntry{}, invalidGrant("the refresh token was already used: each refresh returns a new one and retires the old, so this is a replay; every token of this sign-in is now revoked, sign in again")
+		return refreshEntry{}, invalidRefreshToken() // already used: a replay, so every refresh token of this sign-in is now revoked
 	}
 	for _, sc := range asked {
 		if !slices.Contains(re.scopes, sc) {

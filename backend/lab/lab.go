@@ -15,6 +15,7 @@ import (
 
 	"embedlab/backend/emulator"
 	"embedlab/shared/api"
+	"embedlab/shared/wire"
 )
 
 // Toggle ids.
@@ -27,7 +28,13 @@ const (
 	NoCanRun      = "no-can-run"
 	DropScope     = "drop-scope"
 	BlockOrigin   = "block-origin"
+	WorkspaceDown = "workspace-down"
 )
+
+// ShortTokenLifetime is the short-lifetime toggle's token lifetime: a
+// little over the official client's refresh lead, the shortest lifetime it
+// survives with a minute to spare (see wire.EmbedClientRefreshLead).
+const ShortTokenLifetime = wire.EmbedClientRefreshLead + time.Minute
 
 // Lab drives the fault lab over one emulator.
 type Lab struct {
@@ -50,19 +57,19 @@ func New(em *emulator.Emulator, clientID, dashboardID string, forget func()) *La
 
 // definitions are the toggles, in the order the page lists them.
 var definitions = []api.LabToggle{
-	{ID: ShortLifetime, Title: "Tokens live 2 minutes",
-		Action:    "New tokens get a 2-minute lifetime instead of an hour.",
-		Effect:    "Open the dashboard: the token inspector counts down from 2:00, and before it runs out the page asks for a new token (the refresh margin is capped at half the lifetime) and lists a refresh under frame events; the frame keeps its rows.",
-		Diagnosis: "Nothing fails: this is what a working refresh looks like. Watch exp in the inspector and the exchange timeline's fresh exchange.",
+	{ID: ShortLifetime, Title: "Tokens live 6 minutes",
+		Action:    "New tokens get a 6-minute lifetime instead of an hour.",
+		Effect:    "Open the dashboard: the token inspector counts down from 6:00, and before it runs out the page asks for a new token (embedlab's frame renews at half the lifetime, 3:00, when that is sooner than its margin) and lists a refresh under frame events; the frame keeps its rows.",
+		Diagnosis: "Nothing fails: this is what a working refresh looks like. Why 6 minutes: the official browser client (@databricks/aibi-client) asks for a new token 5 minutes before exp, so it renews these once a minute; a token of 5 minutes or less makes it ask again at once, in a loop, or stop with \"The iframe has not been fully initialized, but the token is about to expire\".",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: ClockSkew, Title: "Workspace clock 2 hours behind",
 		Action:    "The workspace's clock runs 2 hours behind this machine's.",
-		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: the inspector shows a token that expired an hour ago although it was just issued, and the frame warns that the token has expired.",
+		Effect:    "Fresh tokens arrive with iat and exp 2 hours in the past by your clock: a warning above the frame names the difference between the clocks, and the inspector shows a token that expired an hour ago although it was just issued; the frame itself still shows its rows, because the workspace checks exp on its own clock.",
 		Diagnosis: "Clock skew: the inspector says the token arrived already expired and names the difference between the workspace's clock and yours.",
 		Try:       "/?viewer=viewer-emea"},
 	{ID: RateStorm, Title: "Rate-limit storm",
 		Action:    "tokeninfo answers 429 Too Many Requests (Retry-After: 1) to the next 100 calls, and dashboard loads are limited to 1 per second.",
-		Effect:    "Switching to a viewer takes a few seconds while the backend retries, then the dashboard page shows the rate-limit diagnosis; frames of several viewers wait and retry.",
+		Effect:    "Switching to a viewer takes a few seconds while the backend retries; the page shows what it waits for (tokeninfo's 429), a countdown and the attempt, then the rate-limit diagnosis with Try again; frames of several viewers wait and retry.",
 		Diagnosis: "The workspace is rate limiting dashboard tokens (upstream_rate_limited).",
 		Try:       "/?viewer=viewer-apac"},
 	{ID: RevokeSecret, Title: "Revoke the service principal's secret",
@@ -90,6 +97,11 @@ var definitions = []api.LabToggle{
 		Effect:    "The token is fine, but the browser refuses to show the frame (a blank or 'refused to connect' box); after a few seconds the page checks the workspace's frame-ancestors.",
 		Diagnosis: "The workspace does not allow embedding from this origin (origin_not_allowed): add it to the approved embedding domains.",
 		Try:       "/?viewer=viewer-emea"},
+	{ID: WorkspaceDown, Title: "Workspace down",
+		Action:    "The workspace stops listening: every connection to its origin (token endpoint, tokeninfo, embed page, query API) is refused, as when it is unreachable.",
+		Effect:    "A new token cannot be got: the dashboard page names the unreachable workspace with a Try again button. A frame that loads now stays blank; after a few seconds the page says why over it, offers Retry, and checks again every 3 seconds. Turn it off and the frame reloads by itself.",
+		Diagnosis: "The workspace could not be reached (upstream_unreachable), in the token card or over the frame.",
+		Try:       "/?viewer=viewer-emea&page=products"},
 }
 
 // Toggles lists the toggles and which are on.
@@ -145,7 +157,7 @@ func (l *Lab) Reset() error {
 
 // applyLocked restores the initial workspace, then applies the toggles
 // that are on, then makes the app forget its cached tokens.
-func (l *Lab) applyLocked() error {
+func (l *Lab) applyLocked() (retErr error) {
 	defer func() {
 		if l.forget != nil {
 			l.forget()
@@ -158,7 +170,7 @@ func (l *Lab) applyLocked() error {
 	}
 	on := l.on
 	if on[ShortLifetime] {
-		if err := l.em.SetTokenLifetime(2 * time.Minute); err != nil {
+		if err := l.em.SetTokenLifetime(ShortTokenLifetime); err != nil {
 			return err
 		}
 	}
@@ -180,6 +192,12 @@ func (l *Lab) applyLocked() error {
 			return err
 		}
 	}
+	// Last, so the state above is in place when the workspace comes back.
+	defer func() {
+		if err := l.em.SetDown(on[WorkspaceDown]); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
 	return l.em.Update(func(s *emulator.State) {
 		for i := range s.ServicePrincipals {
 			if on[RevokeSecret] && s.ServicePrincipals[i].ApplicationID == l.clientID {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"embedlab/shared/wire"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -10,15 +11,12 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *Lab) {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, secret, err := em.Embedding()
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +80,10 @@ func TestStateTogglesAndReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if life := r.Claims.ExpiresAt - r.Claims.IssuedAt; life != 120 {
-		t.Errorf("lifetime %d s, want 120", life)
+	// The official client asks for a new token 5 minutes before exp: a
+	// shorter lifetime sends it into a refresh loop or IFRAME_NOT_LOADED_TOKEN_EXPIRED.
+	if life := r.Claims.ExpiresAt - r.Claims.IssuedAt; life != 360 || time.Duration(life)*time.Second <= wire.EmbedClientRefreshLead {
+		t.Errorf("lifetime %d s, want 360 (more than the official client's 5-minute lead)", life)
 	}
 	if skew := time.Unix(r.Claims.IssuedAt, 0).Sub(time.Now()); skew > -119*time.Minute || skew < -121*time.Minute {
 		t.Errorf("iat is %s from now, want about -2h", skew)

@@ -16,8 +16,7 @@ type Options struct {
 	// ExercisesDir adds a trainer's own exercise files.
 	ExercisesDir string
 	// AppURL is embedlab's own URL, for the exercises' texts.
-	AppURL   string
-	Trainers []string
+	AppURL string
 }
 
 // Wire builds the fault lab (take its snapshot of the workspace now) and
@@ -46,7 +45,7 @@ func Wire(em *emulator.Emulator, o Options, forget func()) (*Lab, *workshop.Serv
 	for _, a := range em.Apps() {
 		v.Apps[a.Name] = a.URL
 	}
-	ws := workshop.New(workshop.Options{Exercises: xs, Store: st, Source: Source{Em: em}, Vars: v, Trainers: o.Trainers,
+	ws := workshop.New(workshop.Options{Exercises: xs, Store: st, Source: Source{Em: em}, Vars: v,
 		ResetWorkspace: l.Reset, Identities: identities{em: em, likeSP: o.ClientID, likeUser: firstUser(em)}})
 	if err := ws.RestoreIdentities(); err != nil { // the participants of an earlier run
 		return nil, nil, nil, err

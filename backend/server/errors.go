@@ -56,6 +56,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(p.status)
 		return
 	}
+	if !isAPI(c.Request().URL.Path) {
+		writeErrorPage(c, p, rid)
+		return
+	}
 	_ = c.JSON(p.status, api.Error{Error: p.code, Message: p.message, Fix: p.fix, RequestID: rid, RetryAfter: p.retryAfter})
 }
 
@@ -76,10 +80,27 @@ func (s *Server) classify(err error) *problem {
 		if m, ok := he.Message.(string); ok && he.Code < 500 {
 			msg = m
 		}
-		return &problem{status: he.Code, code: codeForStatus(he.Code), message: msg, cause: err}
+		return &problem{status: he.Code, code: codeForStatus(he.Code), message: msg, fix: fixForStatus(he.Code), cause: err}
 	}
 	return &problem{status: http.StatusInternalServerError, code: "internal",
 		message: "embedlab failed on this request; the server log has the details under this request id", cause: err}
+}
+
+// fixForStatus is the fix of Echo's own refusals, which come without one.
+func fixForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "check the path: the routes are listed in the README's API table"
+	case http.StatusMethodNotAllowed:
+		return "use the method the README's API table gives for this route"
+	case http.StatusRequestEntityTooLarge:
+		return "send a body of at most " + apiBodyLimit + "B"
+	case http.StatusUnsupportedMediaType:
+		return "send Content-Type: application/json"
+	case http.StatusRequestTimeout:
+		return "send the whole request at once; a stalled body is cut off"
+	}
+	return ""
 }
 
 func codeForStatus(status int) string {
@@ -96,6 +117,8 @@ func codeForStatus(status int) string {
 		return "method_not_allowed"
 	case http.StatusRequestEntityTooLarge:
 		return "body_too_large"
+	case http.StatusRequestTimeout:
+		return "request_timeout"
 	case http.StatusUnsupportedMediaType:
 		return "unsupported_media_type"
 	case http.StatusTooManyRequests:

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -69,7 +70,10 @@ const ctxUser = "embedlab.user"
 // secureHeaders sets the page's security headers. The CSP lets the Wasm run
 // ('wasm-unsafe-eval'), and frames only from the workspace's origin, where
 // the dashboard lives.
-func secureHeaders(instanceURL string) echo.MiddlewareFunc {
+//
+// Over HTTPS (secure) it adds HSTS, so a browser that has been here once
+// never again tries the http:// address, where the cookie could be seen.
+func secureHeaders(instanceURL string, secure bool) echo.MiddlewareFunc {
 	frameSrc := "'none'"
 	if u, err := url.Parse(instanceURL); err == nil && u.Host != "" {
 		frameSrc = u.Scheme + "://" + u.Host
@@ -96,8 +100,24 @@ func secureHeaders(instanceURL string) echo.MiddlewareFunc {
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if secure {
+				h.Set("Strict-Transport-Security", "max-age=31536000")
+			}
 			return next(c)
 		}
+	}
+}
+
+// refuseSemicolons answers 400 for a query string with a ';'. Go's URL
+// parser drops such a pair without a word (`?viewer=a;b` would read as no
+// viewer at all, and be refused for the wrong reason); saying so is clearer.
+func refuseSemicolons(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.Contains(c.Request().URL.RawQuery, ";") {
+			return &problem{status: http.StatusBadRequest, code: "bad_request", message: "the query string holds a ';'",
+				fix: "separate parameters with '&', and write a ';' inside a value as %3B"}
+		}
+		return next(c)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"embedlab/backend/session"
 	"embedlab/shared/api"
 	"embedlab/shared/claims"
+	"embedlab/shared/redact"
 )
 
 // Apps is what the "Call an app" routes need: where calls may go, and the
@@ -74,54 +75,136 @@ func (s *Server) appsOverview(c echo.Context) error {
 	if a.List != nil {
 		out.Apps = a.List()
 	}
-	u2m := api.TokenSource{ID: api.SourceU2M, Label: "U2M: sign in as a workspace user",
-		Description: "Authorization code + PKCE at the workspace, with the scopes you pick; the token stays on embedlab's server.",
-		Available:   a.U2M != nil, Problem: a.U2MProblem, Fix: a.U2MFix}
-	if a.U2M != nil {
+	for _, id := range s.identitiesFor(sess) {
+		out.Identities = append(out.Identities, id.FederatedIdentity)
+	}
+	for _, info := range api.Sources {
+		ts, shown := s.sourceStatus(c.Request().Context(), sess, info, &out)
+		if !shown {
+			continue
+		}
+		// A source the user's roles do not allow stays listed, greyed out,
+		// with the role it needs; the call is refused anyway (appSource).
+		if _, _, denied := s.roleDenied(sess, info); ts.Available && denied {
+			ts.Available = false
+			ts.Problem = "needs the role " + info.Role + ", which " + sess.User + " does not have"
+			ts.Fix = "sign in as a user who has it (the demo user admin), or add it to " + sess.User + " in the users file"
+		}
+		out.Sources = append(out.Sources, ts)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// sourceStatus says whether one source of the table is configured here,
+// with its description; shown is false for a source this deployment never
+// has (the emulator's principal without CAN USE, elsewhere).
+func (s *Server) sourceStatus(ctx context.Context, sess session.Session, info api.SourceInfo, out *api.AppsOverview) (ts api.TokenSource, shown bool) {
+	a := s.apps
+	ts = api.TokenSource{ID: info.ID, Label: info.Label, Description: info.Description}
+	configured := func(src apps.Source, problem string) {
+		ts.Available = src != nil
+		if src != nil {
+			ts.Description = src.Describe()
+		} else {
+			ts.Problem, ts.Fix = cmpOr(problem, "not configured"), info.NotAvailableFix
+		}
+	}
+	switch info.ID {
+	case api.SourceU2M:
+		ts.Available, ts.Problem, ts.Fix = a.U2M != nil, a.U2MProblem, a.U2MFix
+		if a.U2M == nil {
+			break
+		}
 		if src, ok := a.U2M.Source(sess.User); ok {
 			out.U2M.SignedIn = true
-			u2m.Description = src.Describe()
-			if t, err := src.Token(c.Request().Context()); err == nil {
+			ts.Description = src.Describe()
+			if t, err := src.Token(ctx); err == nil {
 				if _, cl, err := claims.Decode(t.AccessToken); err == nil {
 					out.U2M.Scopes = cl.Scopes()
 				}
 			}
 		} else {
-			u2m.Problem, u2m.Fix = "not signed in yet", "pick the scopes and sign in"
+			ts.Problem, ts.Fix = "not signed in yet", "pick the scopes and sign in"
 		}
+	case api.SourceM2M:
+		configured(a.M2M, "")
+	case api.SourceNoAccess:
+		if a.NoAccess == nil {
+			return ts, false
+		}
+		configured(a.NoAccess, "")
+	case api.SourceAppToApp:
+		configured(a.AppToApp, a.AppToAppProblem)
+	case api.SourceProfile:
+		ts.Available = a.ProfileFile != ""
+		switch {
+		case a.ProfileFile == "":
+			ts.Problem, ts.Fix = "off in a shared deployment: it would hand the server's profiles to every user", info.NotAvailableFix
+		case a.CLI == "":
+			ts.Description = "A profile of " + a.ProfileFile + " with client_id and client_secret (the databricks command is not installed here)."
+		default:
+			ts.Description = "A profile of " + a.ProfileFile + ", read on embedlab's server; `databricks auth token --profile P` when the CLI is installed."
+		}
+	case api.SourceFederated, api.SourceIdPDirect:
+		ts.Available = len(a.Federation) > 0
+		if !ts.Available {
+			ts.Problem, ts.Fix = cmpOr(a.FederationProblem, "not configured"), a.FederationFix
+		}
+	case api.SourceNone:
+		ts.Available = true
+	default:
+		return ts, false // in the table, but this server has no code for it yet
 	}
-	out.Sources = append(out.Sources, u2m, s.sourceInfo(api.SourceM2M, "M2M: a service principal", a.M2M, "",
-		"set DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (or SERVICE_PRINCIPAL_ID/SECRET)"))
-	if a.NoAccess != nil {
-		out.Sources = append(out.Sources, s.sourceInfo(api.SourceNoAccess, "M2M: a service principal without CAN USE", a.NoAccess, "", ""))
-	}
-	profile := api.TokenSource{ID: api.SourceProfile, Label: "Databricks CLI profile", Available: a.ProfileFile != "",
-		Description: "A profile of " + a.ProfileFile + ", read on embedlab's server; `databricks auth token --profile P` when the CLI is installed."}
-	switch {
-	case a.ProfileFile == "":
-		profile.Description, profile.Problem, profile.Fix = "A profile of the Databricks CLI.", "off in a shared deployment: it would hand the server's profiles to every user", "use it where embedlab runs on your own machine"
-	case a.CLI == "":
-		profile.Description = "A profile of " + a.ProfileFile + " with client_id and client_secret (the databricks command is not installed here)."
-	}
-	out.Sources = append(out.Sources, profile,
-		s.sourceInfo(api.SourceAppToApp, "App to app: this app's own service principal", a.AppToApp, a.AppToAppProblem, "deploy embedlab as a Databricks App"))
-	out.Sources = append(out.Sources, s.federationSources(&out)...)
-	out.Sources = append(out.Sources,
-		api.TokenSource{ID: api.SourceNone, Label: "No token", Available: true, Description: "Send the call without Authorization, to see what the Apps proxy answers."})
-	return c.JSON(http.StatusOK, out)
+	return ts, true
 }
 
-func (s *Server) sourceInfo(id, label string, src apps.Source, problem, fix string) api.TokenSource {
-	ts := api.TokenSource{ID: id, Label: label, Available: src != nil}
-	if src != nil {
-		ts.Description = src.Describe()
-	} else {
-		ts.Problem, ts.Fix = problem, fix
-		if ts.Problem == "" {
-			ts.Problem = "not configured"
+// roleDenied says whether the user lacks the role a source needs, and the
+// refusal's words. A source that is free for one's own identity
+// (federation) is denied only when no configured identity is the user's.
+func (s *Server) roleDenied(sess session.Session, info api.SourceInfo) (msg, fix string, denied bool) {
+	if info.Role == "" || sess.HasRole(info.Role) {
+		return "", "", false
+	}
+	what := "calling an app with \"" + info.Label + "\""
+	if info.OwnIdentityFree {
+		if len(s.identitiesFor(sess)) > 0 {
+			return "", "", false
+		}
+		what += " as anyone but yourself"
+	}
+	msg, fix = api.RoleRefusal(sess.User, info.Role, what)
+	return msg, fix, true
+}
+
+// ownIdentity reports whether a federated identity is the user's own: a
+// user of the identity provider whose e-mail is the one the users file
+// gives the user.
+func (s *Server) ownIdentity(sess session.Session, id FederatedIdentity) bool {
+	u, ok := s.sessions.Users().Lookup(sess.User)
+	return ok && u.Email != "" && id.Email != "" && strings.EqualFold(u.Email, id.Email)
+}
+
+// identitiesFor lists the federated identities the user may use: all of
+// them with the role, else only their own.
+func (s *Server) identitiesFor(sess session.Session) []FederatedIdentity {
+	info, _ := api.LookupSource(api.SourceFederated)
+	if sess.HasRole(info.Role) {
+		return s.apps.Federation
+	}
+	var mine []FederatedIdentity
+	for _, id := range s.apps.Federation {
+		if s.ownIdentity(sess, id) {
+			mine = append(mine, id)
 		}
 	}
-	return ts
+	return mine
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func (s *Server) appsLogin(c echo.Context) error {
@@ -129,7 +212,7 @@ func (s *Server) appsLogin(c echo.Context) error {
 		return &problem{status: http.StatusConflict, code: "u2m_unavailable", message: "U2M is not configured: " + s.apps.U2MProblem, fix: s.apps.U2MFix}
 	}
 	var req api.AppsLoginRequest
-	if err := c.Bind(&req); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"scopes\": [\"all-apis\", ...]}")
 	}
 	if len(req.Scopes) > 20 {
@@ -155,6 +238,9 @@ func (s *Server) appsLogout(c echo.Context) error {
 // appsCallback finishes a U2M sign-in and sends the browser back to the
 // page, with the outcome in the query string.
 func (s *Server) appsCallback(c echo.Context) error {
+	// Only a code goes back to the page, which words it (api.U2MErrorText):
+	// error_description, or any text in the link, could be anyone's words
+	// shown in embedlab's voice. The details go to the log.
 	back := func(k, v string) error {
 		return c.Redirect(http.StatusFound, "/call-app?"+url.Values{k: {v}}.Encode())
 	}
@@ -163,35 +249,36 @@ func (s *Server) appsCallback(c echo.Context) error {
 		return c.Redirect(http.StatusFound, "/login")
 	}
 	q := c.QueryParams()
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	if e := q.Get("error"); e != "" {
-		msg := clip(e+": "+q.Get("error_description"), 300)
-		return back("u2m_error", "The workspace refused the sign-in ("+msg+").")
+		s.log.Info("U2M sign-in refused by the workspace", "request_id", rid, "user", sess.User, "error", clip(e, 60), "description", redact.Text(clip(q.Get("error_description"), 300)))
+		return back(api.QueryU2MError, e)
 	}
 	if s.apps.U2M == nil {
-		return back("u2m_error", "U2M is not configured.")
+		return back(api.QueryU2MError, api.U2MErrorNotConfigured)
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
 	defer cancel()
 	if err := s.apps.U2M.Finish(ctx, sess.User, q.Get("state"), q.Get("code")); err != nil {
-		var se *apps.SourceError
-		if errors.As(err, &se) {
-			return back("u2m_error", se.Message+". "+se.Fix+".")
+		s.log.Info("U2M sign-in failed", "request_id", rid, "user", sess.User, "err", err)
+		if errors.Is(err, apps.ErrSignInUnknown) {
+			return back(api.QueryU2MError, api.U2MErrorSignInExpired)
 		}
-		return back("u2m_error", "The sign-in failed.")
+		return back(api.QueryU2MError, api.U2MErrorExchangeFailed)
 	}
 	return back("u2m", "signed-in")
 }
 
 func (s *Server) appsCall(c echo.Context) error {
 	var req api.AppCallRequest
-	if err := c.Bind(&req); err != nil {
+	if err := bindJSON(c, &req); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"source\", \"method\", \"url\"}")
 	}
 	if len(req.Body) > 16<<10 {
 		return fail(http.StatusBadRequest, "bad_request", "the request body is over 16 KB")
 	}
 	sess, _ := session.FromContext(c)
-	src, err := s.appSource(c.Request().Context(), sess.User, req)
+	src, err := s.appSource(c.Request().Context(), sess, req)
 	if err != nil {
 		return err
 	}
@@ -219,8 +306,19 @@ func (s *Server) appsCall(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) appSource(ctx context.Context, user string, req api.AppCallRequest) (apps.Source, error) {
+func (s *Server) appSource(ctx context.Context, sess session.Session, req api.AppCallRequest) (apps.Source, error) {
 	a := s.apps
+	info, known := api.LookupSource(req.Source)
+	if !known {
+		return nil, fail(http.StatusBadRequest, "bad_request", "source %q: use one of %s", clip(req.Source, 40), api.SourceIDs(false))
+	}
+	// Federation checks the identity itself (federatedSource): one's own
+	// needs no role.
+	if !info.OwnIdentityFree {
+		if msg, fix, denied := s.roleDenied(sess, info); denied {
+			return nil, &problem{status: http.StatusForbidden, code: api.CodeRoleRequired, message: msg, fix: fix}
+		}
+	}
 	switch req.Source {
 	case api.SourceNone:
 		return nil, nil
@@ -228,38 +326,46 @@ func (s *Server) appSource(ctx context.Context, user string, req api.AppCallRequ
 		if a.U2M == nil {
 			return nil, &problem{status: http.StatusConflict, code: "u2m_unavailable", message: "U2M is not configured: " + a.U2MProblem, fix: a.U2MFix}
 		}
-		if src, ok := a.U2M.Source(user); ok {
+		if src, ok := a.U2M.Source(sess.User); ok {
 			return src, nil
 		}
 		return nil, &problem{status: http.StatusConflict, code: "u2m_not_signed_in", message: "you have not signed in to the workspace yet", fix: "pick the scopes and sign in"}
 	case api.SourceM2M, api.SourceNoAccess, api.SourceAppToApp:
 		src := map[string]apps.Source{api.SourceM2M: a.M2M, api.SourceNoAccess: a.NoAccess, api.SourceAppToApp: a.AppToApp}[req.Source]
 		if src == nil {
-			return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: req.Source + " is not configured here"}
+			return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: req.Source + " is not configured here", fix: info.NotAvailableFix}
 		}
 		return src, nil
 	case api.SourceProfile:
 		if a.ProfileFile == "" {
-			return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: "CLI profiles are off in a shared deployment"}
+			return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: "CLI profiles are off in a shared deployment", fix: info.NotAvailableFix}
 		}
-		if !profileRE.MatchString(req.Profile) {
-			return nil, fail(http.StatusBadRequest, "bad_request", "profile %q: a profile name is letters, digits, '.', '_' and '-'", clip(req.Profile, 80))
+		name := strings.TrimSpace(req.Profile)
+		if name == "" {
+			return nil, &problem{status: http.StatusBadRequest, code: "bad_request", message: "no profile named",
+				fix: "type the name of a [section] of " + a.ProfileFile + ", e.g. DEFAULT"}
 		}
-		p, err := apps.ReadProfile(a.ProfileFile, req.Profile)
+		if !profileRE.MatchString(name) {
+			return nil, fail(http.StatusBadRequest, "bad_request", "profile %q: a profile name is letters, digits, '.', '_' and '-'", clip(name, 80))
+		}
+		p, err := apps.ReadProfile(a.ProfileFile, name)
 		if err != nil {
 			return nil, err
 		}
 		return apps.NewProfile(ctx, p, a.CLI)
 	case api.SourceFederated, api.SourceIdPDirect:
-		return s.federatedSource(req)
+		return s.federatedSource(sess, req)
 	}
-	return nil, fail(http.StatusBadRequest, "bad_request", "source %q: use one of u2m, m2m, profile, app-to-app, federated, idp-direct, none", clip(req.Source, 40))
+	return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: req.Source + " is not offered by this server"}
 }
 
 // appsProblem maps the apps package's errors.
 func appsProblem(err error) *problem {
 	var se *apps.SourceError
 	if errors.As(err, &se) {
+		if se.Input {
+			return &problem{status: http.StatusBadRequest, code: "token_source_input", message: se.Message, fix: se.Fix, cause: err}
+		}
 		return &problem{status: http.StatusBadGateway, code: "token_source_failed", message: se.Message, fix: se.Fix, cause: err}
 	}
 	return nil

@@ -41,10 +41,16 @@ func (h *doctorHandler) run(c echo.Context) error {
 		return &problem{status: http.StatusServiceUnavailable, code: "busy", message: "another doctor run took too long", retryAfter: 5, cause: ctx.Err()}
 	}
 	iso := c.QueryParam(api.QueryIsolation)
+	via := c.QueryParam(api.QueryVia)
+	if via != "" && via != doctor.ViaStatements && via != doctor.ViaEmbedQuery {
+		return fail(http.StatusBadRequest, "bad_request", "via must be "+doctor.ViaStatements+" (the SQL Statement Execution API) or "+doctor.ViaEmbedQuery+" (the emulator's embed query API)")
+	}
+	// A page that goes away cancels ctx, and with it the statements in flight.
 	rep := h.d.Run(ctx, doctor.Options{
 		Origin:    c.Scheme() + "://" + c.Request().Host,
 		Isolation: iso == "1" || iso == "true",
 		Viewers:   h.s.viewers.For(sess.User),
+		Via:       via,
 	})
 	return c.JSON(http.StatusOK, rep)
 }

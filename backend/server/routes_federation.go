@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"embedlab/backend/apps"
+	"embedlab/backend/session"
 	"embedlab/shared/api"
 )
 
@@ -12,49 +13,44 @@ import (
 // sends the token as is, to show the Apps proxy's 401.
 type FederatedIdentity struct {
 	api.FederatedIdentity
+	// Email is the identity provider user's e-mail ("" for a workload):
+	// the embedlab user with that e-mail in the users file may use it
+	// without a role.
+	Email     string
 	Federated apps.Source
 	Direct    apps.Source
 }
 
-// federationSources lists the two federation sources and the identities
-// they may use.
-func (s *Server) federationSources(out *api.AppsOverview) []api.TokenSource {
-	a := s.apps
-	fed := api.TokenSource{ID: api.SourceFederated, Label: "Token federation: an identity provider's token, exchanged", Available: len(a.Federation) > 0,
-		Description: "The identity provider's JWT exchanged at the workspace's /oidc/v1/token (RFC 8693 token exchange) for a Databricks token, then sent to the app."}
-	direct := api.TokenSource{ID: api.SourceIdPDirect, Label: "The identity provider's token, not exchanged", Available: len(a.Federation) > 0,
-		Description: "The same JWT sent to the app as is, to see the 401 an app answers: identity provider tokens must be exchanged first."}
-	if len(a.Federation) == 0 {
-		fed.Problem, fed.Fix = a.FederationProblem, a.FederationFix
-		if fed.Problem == "" {
-			fed.Problem = "not configured"
-		}
-		direct.Problem, direct.Fix = fed.Problem, fed.Fix
-	}
-	for _, id := range a.Federation {
-		out.Identities = append(out.Identities, id.FederatedIdentity)
-	}
-	return []api.TokenSource{fed, direct}
-}
-
-// federatedSource picks the identity of a federated or idp-direct call.
-func (s *Server) federatedSource(req api.AppCallRequest) (apps.Source, error) {
+// federatedSource picks the identity of a federated or idp-direct call:
+// the one named, else the first the user may use. Another's identity needs
+// the source's role (api.Sources); one's own does not.
+func (s *Server) federatedSource(sess session.Session, req api.AppCallRequest) (apps.Source, error) {
 	fs := s.apps.Federation
 	if len(fs) == 0 {
 		return nil, &problem{status: http.StatusConflict, code: "source_unavailable", message: "token federation is not configured here: " + s.apps.FederationProblem, fix: s.apps.FederationFix}
 	}
-	id := fs[0]
-	if req.Identity != "" {
-		found := false
-		for _, f := range fs {
-			if f.ID == req.Identity {
-				id, found = f, true
-				break
-			}
+	var id *FederatedIdentity
+	for i := range fs {
+		if fs[i].ID == req.Identity {
+			id = &fs[i]
+			break
 		}
-		if !found {
-			return nil, fail(http.StatusBadRequest, "bad_request", "identity %q: pick one of the identities GET /api/apps lists", clip(req.Identity, 80))
+	}
+	if req.Identity == "" {
+		if mine := s.identitiesFor(sess); len(mine) > 0 {
+			id = &mine[0]
+		} else {
+			id = &fs[0]
 		}
+	}
+	if id == nil {
+		return nil, fail(http.StatusBadRequest, "bad_request", "identity %q: pick one of the identities GET /api/apps lists", clip(req.Identity, 80))
+	}
+	info, _ := api.LookupSource(req.Source)
+	if !sess.HasRole(info.Role) && !s.ownIdentity(sess, *id) {
+		msg, fix := api.RoleRefusal(sess.User, info.Role, "calling an app with \""+info.Label+"\" as "+id.ID)
+		return nil, &problem{status: http.StatusForbidden, code: api.CodeRoleRequired, message: msg,
+			fix: fix + "; or pick your own identity (the e-mail the users file gives " + sess.User + ")"}
 	}
 	if req.Source == api.SourceIdPDirect {
 		return id.Direct, nil

@@ -31,8 +31,7 @@ type Workshop interface {
 	Overview(ctx context.Context, user string) (api.Workshop, error)
 	Start(ctx context.Context, user, id string) (api.Exercise, error)
 	Check(ctx context.Context, user, id string) (api.Exercise, error)
-	Reset(ctx context.Context, user string, progress bool) error
-	IsTrainer(user string) bool
+	Reset(ctx context.Context, user string, workspace, progress bool) error
 	Trainer(ctx context.Context) (api.Trainer, error)
 	Requests(since int64) api.RequestLog
 	// ResetParticipant forgets one participant's progress (a trainer's
@@ -42,20 +41,24 @@ type Workshop interface {
 
 // labRoutes registers the fault lab and the workshop; every route needs a
 // session, and the state-changing ones the CSRF header (the auth group).
+// What changes the workspace everyone shares (the fault lab's toggles and
+// reset, the workshop's workspace reset) and the trainer view need the
+// trainer role; reading the toggles and doing the exercises do not.
 func (s *Server) labRoutes(auth *echo.Group) {
+	trainer := requireRole(api.RoleTrainer)
 	if s.lab != nil {
 		auth.GET(strings.TrimPrefix(api.PathLab, "/api"), s.labToggles)
-		auth.POST(strings.TrimPrefix(api.PathLabToggle, "/api"), s.labToggle)
-		auth.POST(strings.TrimPrefix(api.PathLabReset, "/api"), s.labReset)
+		auth.POST(strings.TrimPrefix(api.PathLabToggle, "/api"), s.labToggle, trainer("the fault lab's toggles"))
+		auth.POST(strings.TrimPrefix(api.PathLabReset, "/api"), s.labReset, trainer("resetting the fault lab"))
 	}
 	if s.workshop != nil {
 		auth.GET(strings.TrimPrefix(api.PathWorkshop, "/api"), s.workshopOverview)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopStart, "/api"), s.workshopStart)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopCheck, "/api"), s.workshopCheck)
 		auth.POST(strings.TrimPrefix(api.PathWorkshopReset, "/api"), s.workshopReset)
-		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer)
-		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests)
-		auth.POST(strings.TrimPrefix(api.PathTrainerReset, "/api"), s.trainerReset)
+		auth.GET(strings.TrimPrefix(api.PathTrainer, "/api"), s.trainer, trainer("the trainer view"))
+		auth.GET(strings.TrimPrefix(api.PathTrainerRequests, "/api"), s.trainerRequests, trainer("the trainer view"))
+		auth.POST(strings.TrimPrefix(api.PathTrainerReset, "/api"), s.trainerReset, trainer("resetting a participant"))
 	}
 }
 
@@ -63,7 +66,7 @@ func (s *Server) labToggles(c echo.Context) error { return c.JSON(http.StatusOK,
 
 func (s *Server) labToggle(c echo.Context) error {
 	var in api.LabSet
-	if err := c.Bind(&in); err != nil {
+	if err := bindJSON(c, &in); err != nil {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"id\": TOGGLE, \"on\": true|false}")
 	}
 	out, err := s.lab.Set(in.ID, in.On)
@@ -79,6 +82,8 @@ func (s *Server) labReset(c echo.Context) error {
 	if err := s.lab.Reset(); err != nil {
 		return err
 	}
+	sess, _ := session.FromContext(c)
+	s.log.Info("fault lab reset", "user", sess.User)
 	return c.JSON(http.StatusOK, s.lab.Toggles())
 }
 
@@ -88,12 +93,13 @@ func (s *Server) workshopOverview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	out.Trainer = sess.HasRole(api.RoleTrainer)
 	return c.JSON(http.StatusOK, out)
 }
 
 func exerciseRef(c echo.Context) (string, error) {
 	var in api.ExerciseRef
-	if err := c.Bind(&in); err != nil || in.ID == "" {
+	if err := bindJSON(c, &in); err != nil || in.ID == "" {
 		return "", fail(http.StatusBadRequest, "bad_request", "send {\"id\": EXERCISE}")
 	}
 	return in.ID, nil
@@ -127,33 +133,25 @@ func (s *Server) workshopCheck(c echo.Context) error {
 
 func (s *Server) workshopReset(c echo.Context) error {
 	var in api.WorkshopReset
-	if err := c.Bind(&in); err != nil {
-		return fail(http.StatusBadRequest, "bad_request", "send {\"progress\": true|false}")
+	if err := bindJSON(c, &in); err != nil || !in.Workspace && !in.Progress {
+		return fail(http.StatusBadRequest, "bad_request", "send {\"workspace\": true|false, \"progress\": true|false}, at least one true")
 	}
 	sess, _ := session.FromContext(c)
-	if err := s.workshop.Reset(c.Request().Context(), sess.User, in.Progress); err != nil {
+	if in.Workspace {
+		if err := roleProblem(sess, api.RoleTrainer, "resetting the workspace everyone shares"); err != nil {
+			return err
+		}
+	}
+	if err := s.workshop.Reset(c.Request().Context(), sess.User, in.Workspace, in.Progress); err != nil {
 		return err
 	}
-	out, err := s.workshop.Overview(c.Request().Context(), sess.User)
-	if err != nil {
-		return err
+	if in.Workspace {
+		s.log.Info("workshop reset", "user", sess.User, "workspace", in.Workspace, "progress", in.Progress)
 	}
-	return c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) requireTrainer(c echo.Context) error {
-	sess, _ := session.FromContext(c)
-	if !s.workshop.IsTrainer(sess.User) {
-		return &problem{status: http.StatusForbidden, code: "forbidden", message: sess.User + " is not a trainer",
-			fix: "sign in as a trainer (the demo user admin)"}
-	}
-	return nil
+	return s.workshopOverview(c)
 }
 
 func (s *Server) trainer(c echo.Context) error {
-	if err := s.requireTrainer(c); err != nil {
-		return err
-	}
 	out, err := s.workshop.Trainer(c.Request().Context())
 	if err != nil {
 		return err
@@ -163,11 +161,8 @@ func (s *Server) trainer(c echo.Context) error {
 
 // trainerReset forgets one participant's progress, for a trainer.
 func (s *Server) trainerReset(c echo.Context) error {
-	if err := s.requireTrainer(c); err != nil {
-		return err
-	}
 	var in api.TrainerReset
-	if err := c.Bind(&in); err != nil || in.User == "" {
+	if err := bindJSON(c, &in); err != nil || in.User == "" {
 		return fail(http.StatusBadRequest, "bad_request", "send {\"user\": PARTICIPANT, \"exercise\": ID or empty for all}")
 	}
 	if err := s.workshop.ResetParticipant(c.Request().Context(), in.User, in.Exercise); err != nil {
@@ -183,9 +178,6 @@ func (s *Server) trainerReset(c echo.Context) error {
 }
 
 func (s *Server) trainerRequests(c echo.Context) error {
-	if err := s.requireTrainer(c); err != nil {
-		return err
-	}
 	since, err := strconv.ParseInt(c.QueryParam("since"), 10, 64)
 	if c.QueryParam("since") == "" {
 		since, err = 0, nil
@@ -196,9 +188,10 @@ func (s *Server) trainerRequests(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.workshop.Requests(since))
 }
 
-// workshopProblem maps the lab's and the workshop's errors (they carry
-// their status);
-// classify calls it.
+// workshopProblem maps an error of the lab or the workshop, which carries
+// its own HTTP status and code, to the problem the API answers with, and
+// any other error to nil. It is one of the server's error mappers
+// (Server.mappers, tried in order by classify).
 func workshopProblem(err error) *problem {
 	var se interface {
 		error
@@ -220,7 +213,11 @@ func (s *Server) embedCheck(c echo.Context) error {
 	if u, err := url.Parse(origin); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || origin != u.Scheme+"://"+u.Host {
 		return fail(http.StatusBadRequest, "bad_request", "origin must be an origin such as http://localhost:3000")
 	}
-	u := wire.EmbedURL(s.settings.InstanceURL, s.settings.WorkspaceID, s.settings.DashboardID, "", "")
+	page := c.QueryParam("page")
+	if len(page) > 200 {
+		return fail(http.StatusBadRequest, "bad_request", "page must be a dashboard page id")
+	}
+	u := wire.EmbedURL(s.settings.InstanceURL, s.settings.WorkspaceID, s.settings.DashboardID, page, "")
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -230,7 +227,7 @@ func (s *Server) embedCheck(c echo.Context) error {
 			fix: "check INSTANCE_URL and the network", cause: err}
 	}
 	res.Body.Close()
-	out := api.EmbedCheck{Origin: origin, FrameAncestors: []string{}}
+	out := api.EmbedCheck{Origin: origin, FrameAncestors: []string{}, PageStatus: res.StatusCode}
 	for _, d := range strings.Split(res.Header.Get("Content-Security-Policy"), ";") {
 		f := strings.Fields(d)
 		if len(f) == 0 || f[0] != "frame-ancestors" {

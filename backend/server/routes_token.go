@@ -25,7 +25,9 @@ func (s *Server) embedToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.broker.Token(c.Request().Context(), broker.Request{
+	observe, end := s.waits.begin(v.ID)
+	defer end()
+	r, err := s.broker.Token(broker.WithWaits(c.Request().Context(), observe), broker.Request{
 		DashboardID: s.settings.DashboardID, ExternalViewerID: v.ID, ExternalValue: v.ExternalValue})
 	if err != nil {
 		return err

@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
-	"embedlab/app/ui"
+	"embedlab/app/pages"
 	"embedlab/backend/broker"
 	"embedlab/backend/doctor"
 	"embedlab/backend/session"
@@ -26,6 +26,10 @@ import (
 
 // Settings are what the server needs to know about the workspace.
 type Settings struct {
+	// Secure is true when browsers reach embedlab over HTTPS (an https
+	// public URL, or inside a Databricks App): pages then send HSTS. The
+	// session cookie's Secure flag is the session.Manager's, set alike.
+	Secure      bool
 	InstanceURL string
 	WorkspaceID string
 	DashboardID string
@@ -74,6 +78,7 @@ type Server struct {
 	log      *slog.Logger
 	settings Settings
 	mappers  []func(error) *problem
+	waits    *tokenWaits // routes_wait.go
 	echo     *echo.Echo
 	sessions *session.Manager
 	viewers  *viewers.Set
@@ -87,7 +92,8 @@ type Server struct {
 // New builds the application.
 func New(d Deps) *Server {
 	s := &Server{log: d.Logger, settings: d.Settings, sessions: d.Sessions, viewers: d.Viewers, broker: d.Broker, ready: d.Ready, apps: d.Apps,
-		lab: d.Lab, workshop: d.Workshop, mappers: []func(error) *problem{domainProblem, appsProblem, workshopProblem}}
+		lab: d.Lab, workshop: d.Workshop, mappers: []func(error) *problem{domainProblem, appsProblem, workshopProblem},
+		waits: newTokenWaits()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -102,9 +108,9 @@ func New(d Deps) *Server {
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
 	e.Use(s.logRequests())
 	e.Use(s.recoverPanics())
-	e.Use(secureHeaders(d.Settings.InstanceURL))
+	e.Use(secureHeaders(d.Settings.InstanceURL, d.Settings.Secure))
 
-	a := e.Group("/api", noStore, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
+	a := e.Group("/api", noStore, refuseSemicolons, middleware.BodyLimit(apiBodyLimit), middleware.ContextTimeout(apiTimeout))
 	a.GET("/health", s.health)
 	a.GET("/ready", s.readiness)
 	e.GET(api.PathMetrics, echo.WrapHandler(s.metricsHandler()))
@@ -115,14 +121,22 @@ func New(d Deps) *Server {
 	auth.DELETE("/session", s.sessions.HandleLogout)
 	auth.GET("/viewers", s.listViewers)
 	auth.GET("/embed-token", s.embedToken)
+	auth.GET(strings.TrimPrefix(api.PathEmbedTokenWait, "/api"), s.embedTokenWait)
 	if s.apps != nil {
 		s.appsRoutes(a, auth)
+		if s.apps.U2M != nil {
+			// Signing out everywhere also drops the workspace token embedlab
+			// holds for the user, so nothing of theirs outlives it.
+			s.sessions.OnSignOutEverywhere(s.apps.U2M.SignOut)
+		}
 	}
 	auth.GET(strings.TrimPrefix(api.PathEmbedCheck, "/api"), s.embedCheck)
 	s.labRoutes(auth)
 	s.doctorRoutes(auth, d.Doctor)
 	a.Any("/*", func(c echo.Context) error {
-		return fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, c.Request().URL.Path)
+		p := fail(http.StatusNotFound, "not_found", "no API route %s %s", c.Request().Method, clip(c.Request().URL.Path, 200))
+		p.fix = fixForStatus(http.StatusNotFound)
+		return p
 	})
 
 	// Static files, the Wasm precompressed: before go-app, which would
@@ -130,8 +144,10 @@ func New(d Deps) *Server {
 	web := newWebFiles(findWebDir(d.Settings.WebDir))
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/web/*", web.handle)
 
-	// The go-app handler comes last: every path the API does not claim is a page.
-	ui.Routes()
+	// The go-app handler comes last: every path the API does not claim is a
+	// page. The server registers each page with a placeholder, not its
+	// component: see package pages.
+	pages.Placeholders()
 	h := &app.Handler{
 		Name:         "embedlab",
 		ShortName:    "embedlab",
@@ -139,7 +155,7 @@ func New(d Deps) *Server {
 		Description:  "Per-viewer scoped tokens for embedded Databricks AI/BI dashboards, and bearer tokens for Databricks Apps.",
 		Icon:         app.Icon{Default: "/web/icon-192.png", Large: "/web/icon-512.png", SVG: "/web/icon.svg"},
 		Styles:       []string{"/web/style.css"},
-		Env:          map[string]string{ui.EnvInstanceURL: d.Settings.InstanceURL},
+		Env:          map[string]string{pages.EnvInstanceURL: d.Settings.InstanceURL},
 		LoadingLabel: "Loading embedlab… {progress}%",
 		Resources:    web,
 		// The loader's progress counts decoded bytes: compare them with
@@ -152,7 +168,7 @@ func New(d Deps) *Server {
 	}
 	s.settings.Version, s.settings.WebDir = h.Version, web.dir
 	s.log.Info("web files", "dir", web.dir, "version", h.Version)
-	e.Any("/*", echo.WrapHandler(h))
+	e.Any("/*", s.notFoundPages(h))
 	return s
 }
 

@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"embedlab/backend/broker"
+	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
 	"embedlab/backend/viewers"
@@ -50,6 +53,12 @@ type fixtureOptions struct {
 	rate    float64      // the broker's upstream rate; default 1000/s
 	// brokerConfig, when set, changes the broker's configuration last.
 	brokerConfig func(*broker.Config)
+	// lab wires the fault lab and the workshop to the emulator.
+	lab bool
+	// settings, when set, changes the server's settings last.
+	settings func(*server.Settings)
+	// doctor serves GET /api/doctor (routes_doctor.go).
+	doctor bool
 }
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
@@ -82,10 +91,27 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	srv := server.New(server.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk,
+	var doc *doctor.Doctor
+	if o.doctor {
+		doc = doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, ClientID: id, ClientSecret: secret,
+			Emulated: true, Viewers: o.viewers})
+	}
+	deps := server.Deps{
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk, Doctor: doc,
 		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
-	})
+	}
+	if o.lab {
+		l, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, brk.Forget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		deps.Lab, deps.Workshop = l, ws
+	}
+	if o.settings != nil {
+		o.settings(&deps.Settings)
+	}
+	srv := server.New(deps)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	f := &fixture{em: em, url: ts.URL, log: logs, seen: &syncBuf{}, secret: secret}
@@ -303,9 +329,21 @@ func TestMetrics(t *testing.T) {
 	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
 	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
 	r := c.do(t, http.MethodGet, api.PathMetrics, nil, false)
-	for _, want := range []string{"embedlab_token_requests_total 2", "embedlab_token_cache_hits_total 1", "embedlab_upstream_tokeninfo_calls_total 1"} {
+	for _, want := range []string{"embedlab_token_requests_total 2", "embedlab_token_cache_hits_total 1",
+		`embedlab_upstream_calls_total{step="tokeninfo"} 1`, `embedlab_upstream_calls_total{step="scoped_token"} 1`,
+		"embedlab_token_cache_entries 1"} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// One prefix for embedlab's own metrics, the Go runtime's as Prometheus
+	// names them; the step is a label, never part of a name.
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name, _, _ = strings.Cut(name, " ")
+			if !strings.HasPrefix(name, "embedlab_") && !strings.HasPrefix(name, "go_") || strings.Contains(name, "tokeninfo") {
+				t.Errorf("metric %s: want embedlab_ (or go_) and no step in the name", name)
+			}
 		}
 	}
 }

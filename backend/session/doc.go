@@ -5,7 +5,12 @@
 // throttles failures per user name and per client IP, and hands out a
 // session: a JWT signed HS256 with the Manager's key, kept in an HttpOnly,
 // SameSite=Lax cookie. The session is stateless, so the server keeps nothing
-// per user except the ids of sessions ended early by Logout.
+// per user but what ended sessions early (revocations): the ids of sessions
+// signed out one by one, and a generation that "sign out everywhere" raises.
+// They are bounded per user, so no amount of traffic makes a signed-out
+// session valid again, and kept in a file (Options.RevocationFile) when
+// sessions outlive a restart. A user's roles (User.Roles: what beyond the
+// basics they may do) are read from the users file at every request.
 //
 // Cross-site request forgery is stopped three ways:
 //   - every state-changing request of a logged-in user (anything but GET,
@@ -26,12 +31,12 @@
 // that maps codes to HTTP status, and EchoError turns an error into the
 // *echo.HTTPError the server's error handler already understands.
 //
-// Typical wiring:
+// The server wires it as (backend/server):
 //
-//	api.POST("/login", sm.HandleLogin)
+//	api.POST("/session", sm.HandleLogin)
 //	authed := api.Group("", sm.RequireSession(), sm.RequireCSRF())
-//	authed.GET("/whoami", sm.HandleWhoAmI)
-//	authed.POST("/logout", sm.HandleLogout)
+//	authed.GET("/session", sm.HandleWhoAmI)
+//	authed.DELETE("/session", sm.HandleLogout)
 //
 // Passwords and hashes never appear in an error, a log line or a response.
 package session

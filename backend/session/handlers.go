@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 
 	"github.com/labstack/echo/v4"
 )
@@ -36,6 +37,10 @@ func (m *Manager) HandleLogin(c echo.Context) error {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("the login body is larger than %d bytes", maxLoginBody))
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The server's read time limit cut a stalled body off.
+			return echo.NewHTTPError(http.StatusRequestTimeout, "the login body did not arrive in time")
+		}
 		return EchoError(c, newError(CodeBadRequest, `the body must be JSON {"name": "...", "password": "..."}`, nil))
 	}
 	s, err := m.Login(req.Name, req.Password, c.RealIP())
@@ -64,10 +69,30 @@ func (m *Manager) HandleWhoAmI(c echo.Context) error {
 	return c.JSON(http.StatusOK, s)
 }
 
-// HandleLogout ends the session and deletes the cookie; 204. Mount it
-// behind RequireSession and RequireCSRF, so another site cannot log a user
-// out.
+// HandleLogout ends the session and deletes the cookie; 204. With
+// ?everywhere=true it ends every session of the user ("sign out
+// everywhere"). Mount it behind RequireSession and RequireCSRF, so another
+// site cannot log a user out. OnSignOutEverywhere, when set, runs after
+// such a sign-out with the user's name (to drop what the server holds for
+// them).
 func (m *Manager) HandleLogout(c echo.Context) error {
-	m.Logout(c.Response(), c.Request())
+	everywhere := false
+	switch v := c.QueryParam("everywhere"); v {
+	case "", "false", "0":
+	case "true", "1":
+		everywhere = true
+	default:
+		return EchoError(c, newError(CodeBadRequest, "everywhere must be true or false", nil))
+	}
+	s, err := m.Logout(c.Response(), c.Request(), everywhere)
+	if err != nil {
+		return err // the revocation was not kept: a 500, so the user knows
+	}
+	if everywhere && m.onEverywhere != nil && s.User != "" {
+		m.onEverywhere(s.User)
+	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// OnSignOutEverywhere sets what runs after a user signs out everywhere.
+func (m *Manager) OnSignOutEverywhere(f func(user string)) { m.onEverywhere = f }

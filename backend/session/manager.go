@@ -41,14 +41,25 @@ type Options struct {
 	TrustedOrigins []string
 	// Throttle limits failed logins.
 	Throttle ThrottleOptions
+	// RevocationFile keeps the sessions signed out before their expiry, so
+	// they stay signed out across a restart; empty keeps them in memory,
+	// which is enough when the key is made at start (every session then
+	// ends with the process anyway).
+	RevocationFile string
 	// Now is the clock; time.Now when nil. For tests.
 	Now func() time.Time
 }
 
 // ThrottleOptions limit failed logins; zero fields take the defaults.
 type ThrottleOptions struct {
-	// PerUser failures per Window per user name; default 5.
+	// PerUser failures per Window per user name and client address
+	// together; default 5. This is the limit a guesser meets.
 	PerUser int
+	// PerUserAllAddresses failures per Window per user name, whatever the
+	// address; default 10 times PerUser. Looser, so that a guesser elsewhere
+	// cannot lock the real user out, yet bounded, so that many addresses
+	// cannot guess at one name at will.
+	PerUserAllAddresses int
 	// PerIP failures per Window per client address (per /64 for IPv6);
 	// default 20, above PerUser because offices share an address.
 	PerIP int
@@ -70,9 +81,11 @@ type Manager struct {
 	users        *Users
 	now          func() time.Time
 	origins      *http.CrossOriginProtection
+	byUserIP     *throttle
 	byUser       *throttle
 	byIP         *throttle
-	revoked      *revoked
+	revoked      *revocations
+	onEverywhere func(user string)
 }
 
 // New checks the options and returns a Manager. The error has one line per
@@ -84,7 +97,6 @@ func New(o Options) (*Manager, error) {
 	m := &Manager{
 		key: o.Key, cookieName: o.CookieName, ttl: o.TTL, secure: o.Secure,
 		users: o.Users, now: o.Now, origins: http.NewCrossOriginProtection(),
-		revoked: newRevoked(maxRevoked),
 	}
 	switch n := len(o.Key); {
 	case n == 0:
@@ -126,13 +138,21 @@ func New(o Options) (*Manager, error) {
 	}
 	t := o.Throttle
 	t.PerUser, t.PerIP, t.MaxKeys, t.Window = cmp.Or(t.PerUser, 5), cmp.Or(t.PerIP, 20), cmp.Or(t.MaxKeys, 10000), cmp.Or(t.Window, time.Minute)
-	if t.PerUser < 0 || t.PerIP < 0 || t.MaxKeys < 0 || t.Window < time.Second {
+	t.PerUserAllAddresses = cmp.Or(t.PerUserAllAddresses, 10*t.PerUser)
+	if t.PerUser < 0 || t.PerIP < 0 || t.PerUserAllAddresses < 0 || t.MaxKeys < 0 || t.Window < time.Second {
 		bad("login throttle %+v: limits must be positive and the window at least a second (zero takes the default)", o.Throttle)
+	}
+	var err error
+	if m.revoked, err = openRevocations(o.RevocationFile); err != nil {
+		bad("%v", err)
+	} else if err := m.revoked.checkWritable(); err != nil {
+		bad("%v", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	m.byUser = newThrottle(t.PerUser, t.Window, t.MaxKeys)
+	m.byUserIP = newThrottle(t.PerUser, t.Window, t.MaxKeys)
+	m.byUser = newThrottle(t.PerUserAllAddresses, t.Window, t.MaxKeys)
 	m.byIP = newThrottle(t.PerIP, t.Window, t.MaxKeys)
 	m.users.dummy() // made now, so the first unknown-user login is not the slow one
 	return m, nil

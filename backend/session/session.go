@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"embedlab/shared/api"
 )
 
 // Session is a logged-in user. Its JSON is what login and whoami return:
@@ -21,7 +24,16 @@ type Session struct {
 	CSRFToken   string    `json:"csrf_token"`
 	IssuedAt    time.Time `json:"issued_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// Roles are the user's roles, read from the users file at every
+	// request, so a role taken away takes effect at once.
+	Roles []string `json:"roles"`
+	// Gen is the user's generation when the session began; "sign out
+	// everywhere" raises it (see revocations).
+	Gen int `json:"-"`
 }
+
+// HasRole reports whether the session's user has role.
+func (s Session) HasRole(role string) bool { return api.HasRole(s.Roles, role) }
 
 // String leaves the CSRF token out, so logging a Session does not hand it
 // to whoever reads the log.
@@ -43,14 +55,19 @@ const maxCookieBytes = 4096
 type claims struct {
 	Name string `json:"name"`
 	CSRF string `json:"csrf"`
+	Gen  int    `json:"gen,omitempty"`
 	jwt.RegisteredClaims
 }
 
 // Login checks name and password and starts a session. name is matched in
 // lower case, ignoring surrounding spaces. clientIP is the caller's address
 // (echo.Context.RealIP; set Echo's IPExtractor to match the proxy in front,
-// or a client could pick its own): failures are throttled per name and per
-// address, and a throttled attempt is refused before any password check.
+// or a client could pick its own): failures are throttled per name and
+// address together (tight), per name alone (loose) and per address, and a
+// throttled attempt is refused before any password check. The name and
+// address pair is what slows a guesser; since it is not the name alone, a
+// guesser elsewhere cannot lock the real user out, short of guessing from
+// enough addresses to reach the loose per-name cap.
 //
 // Unknown names and wrong passwords give the same error, ErrBadCredentials,
 // after the same bcrypt work. A success resets the name's failures, but not
@@ -59,21 +76,33 @@ type claims struct {
 func (m *Manager) Login(name, password, clientIP string) (Session, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	now := m.now()
-	ub, uwait := m.byUser.begin(userKey(name), now)
-	ib, iwait := m.byIP.begin(ipKey(clientIP), now)
-	if ub == nil || ib == nil {
-		if ub != nil {
-			m.byUser.end(ub, now, release)
+	limits := []*throttle{m.byUserIP, m.byUser, m.byIP}
+	keys := []string{userKey(name) + "\x00" + ipKey(clientIP), userKey(name), ipKey(clientIP)}
+	held := make([]*bucket, len(limits))
+	var wait time.Duration
+	throttled := -1
+	for i, t := range limits {
+		b, w := t.begin(keys[i], now)
+		held[i] = b
+		if b == nil && throttled < 0 {
+			throttled, wait = i, w
 		}
-		if ib != nil {
-			m.byIP.end(ib, now, release)
+		wait = max(wait, w)
+	}
+	settle := func(o ...outcome) {
+		for i, b := range held {
+			if b != nil {
+				limits[i].end(b, now, o[i])
+			}
 		}
+	}
+	if throttled >= 0 {
+		settle(release, release, release)
 		// The log learns which limit it was, but not the name typed.
-		cause := fmt.Errorf("too many failures from address %s", ipKey(clientIP))
-		if uwait > 0 {
-			cause = errors.New("too many failures for the name given")
-		}
-		e := &Error{Code: CodeThrottled, RetryAfter: max(uwait, iwait), Err: cause}
+		cause := []error{errors.New("too many failures for the name given from this address"),
+			errors.New("too many failures for the name given, from all addresses"),
+			fmt.Errorf("too many failures from address %s", ipKey(clientIP))}[throttled]
+		e := &Error{Code: CodeThrottled, RetryAfter: wait, Err: cause}
 		e.Message = fmt.Sprintf("too many failed logins: try again in %d seconds", e.RetryAfterSeconds())
 		return Session{}, e
 	}
@@ -81,16 +110,14 @@ func (m *Manager) Login(name, password, clientIP string) (Session, error) {
 	user, err := m.users.verify(name, password)
 	now = m.now() // bcrypt took a while
 	if err != nil {
-		m.byUser.end(ub, now, countFailure)
-		m.byIP.end(ib, now, countFailure)
+		settle(countFailure, countFailure, countFailure)
 		cause := err
 		if !errors.Is(err, errUnknownUser) {
 			cause = fmt.Errorf("user %q: %w", name, err) // a real name; unknown ones may be mistyped passwords
 		}
 		return Session{}, newError(CodeBadCredentials, "wrong user name or password", cause)
 	}
-	m.byUser.end(ub, now, refill)
-	m.byIP.end(ib, now, release)
+	settle(refill, refill, release)
 
 	// JWT times are whole seconds; truncating here makes the Session equal
 	// to what FromRequest later reads back.
@@ -102,7 +129,17 @@ func (m *Manager) Login(name, password, clientIP string) (Session, error) {
 		CSRFToken:   rand.Text(),
 		IssuedAt:    now,
 		ExpiresAt:   now.Add(m.ttl),
+		Roles:       rolesOf(user),
+		Gen:         m.revoked.generation(user.Name),
 	}, nil
+}
+
+// rolesOf is never nil, so the JSON says [] rather than null.
+func rolesOf(u User) []string {
+	if u.Roles == nil {
+		return []string{}
+	}
+	return slices.Clone(u.Roles)
 }
 
 // token signs a session. HMAC is deterministic, so the same session always
@@ -111,6 +148,7 @@ func (m *Manager) token(s Session) (string, error) {
 	c := claims{
 		Name: s.DisplayName,
 		CSRF: s.CSRFToken,
+		Gen:  s.Gen,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   s.User,
@@ -160,12 +198,19 @@ func (m *Manager) clearCookie() *http.Cookie {
 }
 
 // Logout ends the request's session, if it has a valid one, so its token is
-// refused from now on even if a copy survives, and deletes the cookie.
-func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) {
-	if s, err := m.FromRequest(r); err == nil {
-		m.revoked.add(s.ID, s.ExpiresAt, m.now())
-	}
+// refused from now on even if a copy survives, and deletes the cookie. With
+// everywhere, every session of the user issued so far ends too. The error
+// is the revocation file's (the cookie is deleted all the same).
+func (m *Manager) Logout(w http.ResponseWriter, r *http.Request, everywhere bool) (Session, error) {
 	http.SetCookie(w, m.clearCookie())
+	s, err := m.FromRequest(r)
+	if err != nil {
+		return s, nil
+	}
+	if everywhere {
+		return s, m.revoked.revokeAll(s.User)
+	}
+	return s, m.revoked.revoke(s.User, s.ID, s.ExpiresAt, m.now())
 }
 
 // FromRequest returns the session of a request's cookie. It refuses, with
@@ -203,10 +248,12 @@ func (m *Manager) parse(tok string) (Session, error) {
 		return invalid(err)
 	case c.Subject == "" || c.ID == "" || c.CSRF == "" || c.IssuedAt == nil:
 		return invalid(errors.New("token lacks sub, jti, csrf or iat"))
-	case m.revoked.has(c.ID):
-		return Session{}, newError(CodeNoSession, "logged out: log in again", nil)
 	}
-	if _, ok := m.users.Lookup(c.Subject); !ok {
+	if ok, why := m.revoked.valid(c.Subject, c.ID, c.Gen); !ok {
+		return Session{}, newError(CodeNoSession, why, nil)
+	}
+	user, ok := m.users.Lookup(c.Subject)
+	if !ok {
 		return invalid(fmt.Errorf("user %q is no longer a login user", c.Subject))
 	}
 	return Session{
@@ -216,5 +263,7 @@ func (m *Manager) parse(tok string) (Session, error) {
 		CSRFToken:   c.CSRF,
 		IssuedAt:    c.IssuedAt.Time,
 		ExpiresAt:   c.ExpiresAt.Time,
+		Roles:       rolesOf(user),
+		Gen:         c.Gen,
 	}, nil
 }

@@ -92,6 +92,9 @@ func TestIPKey(t *testing.T) {
 
 // TestLoginThrottledPerUser: five failures, then 429 with a Retry-After,
 // even for the right password; time or a success resets it.
+// TestLoginThrottledPerUser: a guesser meets the name-and-address limit; the
+// real user, elsewhere, still gets in (the lock-out of issue 16); guesses
+// from many addresses meet the looser per-name cap.
 func TestLoginThrottledPerUser(t *testing.T) {
 	t.Parallel()
 	m, clk := newManager(t)
@@ -99,10 +102,10 @@ func TestLoginThrottledPerUser(t *testing.T) {
 		_, err := m.Login("ada", "wrong", ip)
 		return err
 	}
-	for i := range 5 {
-		assertCode(t, fail(fmt.Sprintf("192.0.2.%d", i)), CodeBadCredentials) // other addresses: the name's limit
+	for range 5 {
+		assertCode(t, fail("192.0.2.1"), CodeBadCredentials)
 	}
-	_, err := m.Login("ada", "ada-demo-pass", "198.51.100.1")
+	_, err := m.Login("ada", "ada-demo-pass", "192.0.2.1")
 	e := assertCode(t, err, CodeThrottled)
 	if e.Status() != 429 || e.RetryAfter != 12*time.Second || e.RetryAfterSeconds() != 12 || !errors.Is(err, ErrThrottled) {
 		t.Errorf("throttled error = %+v, status %d", e, e.Status())
@@ -110,15 +113,31 @@ func TestLoginThrottledPerUser(t *testing.T) {
 	if e.Message != "too many failed logins: try again in 12 seconds" {
 		t.Errorf("message %q", e.Message)
 	}
-	// Other names are not affected.
+	// The real user, from another address, is not locked out by the guesser.
 	login(t, m, "grace", "grace-demo-pass")
+	if _, err := m.Login("ada", "ada-demo-pass", "198.51.100.1"); err != nil {
+		t.Fatalf("ada from her own address, while a guesser is throttled elsewhere: %v", err)
+	}
 
 	clk.Add(12 * time.Second)
-	login(t, m, "ADA", "ada-demo-pass") // one token back; the success refills the bucket
-	for range 5 {
-		assertCode(t, fail("192.0.2.50"), CodeBadCredentials)
+	if _, err := m.Login("ADA", "ada-demo-pass", "192.0.2.1"); err != nil { // one token back; the success refills the bucket
+		t.Fatal(err)
 	}
-	assertCode(t, fail("192.0.2.50"), CodeThrottled)
+	for range 5 {
+		assertCode(t, fail("192.0.2.1"), CodeBadCredentials)
+	}
+	assertCode(t, fail("192.0.2.1"), CodeThrottled)
+
+	// Guesses spread over many addresses meet the per-name cap (10 x 5 a
+	// minute), which then holds for every address.
+	clk.Add(time.Minute)
+	for i := range 50 {
+		assertCode(t, fail(fmt.Sprintf("203.0.113.%d", i/5)), CodeBadCredentials)
+	}
+	_, err = m.Login("ada", "ada-demo-pass", "198.51.100.7")
+	if e := assertCode(t, err, CodeThrottled); e.RetryAfter != 1200*time.Millisecond {
+		t.Errorf("per-name cap: RetryAfter %v, want 1.2s (a minute / 50)", e.RetryAfter)
+	}
 }
 
 func TestLoginThrottledPerIP(t *testing.T) {
@@ -154,7 +173,7 @@ func TestParallelGuessesAreCounted(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			_, err := m.Login("ada", fmt.Sprint("guess-", i), fmt.Sprint("203.0.113.", i))
+			_, err := m.Login("ada", fmt.Sprint("guess-", i), "203.0.113.9")
 			mu.Lock()
 			defer mu.Unlock()
 			codes[err.(*Error).Code]++

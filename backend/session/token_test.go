@@ -134,7 +134,7 @@ func TestLogoutRevokes(t *testing.T) {
 	other := cookieOf(t, m, login(t, m, "ada", "ada-demo-pass"))
 
 	w := httptest.NewRecorder()
-	m.Logout(w, requestWith(m, tok))
+	m.Logout(w, requestWith(m, tok), false)
 	cleared := w.Result().Cookies()
 	if len(cleared) != 1 || cleared[0].Name != DefaultCookieName || cleared[0].MaxAge >= 0 || cleared[0].Value != "" || cleared[0].Path != "/" {
 		t.Errorf("Logout set %+v, want the cookie deleted", cleared)
@@ -148,26 +148,9 @@ func TestLogoutRevokes(t *testing.T) {
 	}
 	// Logging out without a session still clears the cookie.
 	w = httptest.NewRecorder()
-	m.Logout(w, httptest.NewRequest("POST", "/", nil))
+	m.Logout(w, httptest.NewRequest("POST", "/", nil), false)
 	if len(w.Result().Cookies()) != 1 {
 		t.Error("Logout without a session should still delete the cookie")
-	}
-}
-
-func TestRevokedIsBounded(t *testing.T) {
-	t.Parallel()
-	now := time.Unix(1000, 0)
-	r := newRevoked(3)
-	r.add("old", now.Add(-time.Second), now) // already expired
-	r.add("a", now.Add(3*time.Hour), now)
-	r.add("b", now.Add(1*time.Hour), now)
-	r.add("c", now.Add(2*time.Hour), now) // full: drops the expired one
-	if r.has("old") || !r.has("a") || !r.has("b") || !r.has("c") {
-		t.Errorf("after pruning: %v", r.ids)
-	}
-	r.add("d", now.Add(4*time.Hour), now) // full: drops b, the soonest to expire
-	if r.has("b") || len(r.ids) != 3 || !r.has("d") {
-		t.Errorf("after eviction: %v", r.ids)
 	}
 }
 

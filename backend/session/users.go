@@ -13,13 +13,25 @@ import (
 	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"embedlab/backend/jsonfile"
+	"embedlab/shared/api"
 )
 
 // User is a login user. It holds no secret, so it is safe to print or send.
 type User struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name"`
+	// Roles are what the user may do beyond the basics (api.Roles): e.g.
+	// "trainer" for the fault lab and the trainer view.
+	Roles []string `json:"roles,omitempty"`
+	// Email is the user's identity at the identity provider, when they have
+	// one: token federation as that identity needs no role.
+	Email string `json:"email,omitempty"`
 }
+
+// HasRole reports whether the user was granted role.
+func (u User) HasRole(role string) bool { return api.HasRole(u.Roles, role) }
 
 // Users is a validated, read-only set of login users. The hashes live in
 // their own map, never in User, so printing a User (even with %+v) cannot
@@ -47,7 +59,7 @@ const (
 
 var (
 	fileFields = []string{"_note", "users"}
-	userFields = []string{"name", "display_name", "password_bcrypt"}
+	userFields = []string{"name", "display_name", "password_bcrypt", "roles", "email"}
 	// bcryptHash is the modular crypt format: version, two-digit cost, then
 	// 22 characters of salt and 31 of hash in bcrypt's base64 alphabet.
 	bcryptHash = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
@@ -67,7 +79,11 @@ func LoadUsers(path string) (*Users, error) {
 
 // ParseUsers validates a users file's contents:
 //
-//	{"users": [{"name": "ada", "display_name": "Ada Lovelace", "password_bcrypt": "$2a$10$..."}]}
+//	{"users": [{"name": "ada", "display_name": "Ada Lovelace", "password_bcrypt": "$2a$10$...",
+//	            "roles": ["trainer"], "email": "ada@example.com"}]}
+//
+// roles (optional) are of api.Roles; email (optional) is the user's identity
+// at the identity provider.
 //
 // name is the file's name in error messages. The error has one line per
 // problem, naming the file and the JSON path; it never quotes a hash.
@@ -76,15 +92,15 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 	bad := func(path, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", name, path, fmt.Sprintf(format, a...)))
 	}
-	top, unknown, err := object(data, fileFields)
+	top, unknown, err := jsonfile.Object(data, fileFields)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"users\": [...]}", name, describeJSONError(data, err))
+		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"users\": [...]}", name, jsonfile.DescribeError(data, err))
 	}
 	for _, k := range unknown {
 		bad(k, "unknown field; the file's fields are %s", strings.Join(fileFields, ", "))
 	}
 	var items []json.RawMessage
-	if raw, ok := top["users"]; !ok || isNull(raw) {
+	if raw, ok := top["users"]; !ok || jsonfile.IsNull(raw) {
 		bad("users", "is missing: list at least one user")
 	} else if err := json.Unmarshal(raw, &items); err != nil {
 		bad("users", "must be an array of users")
@@ -97,7 +113,7 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 	highest := minCost
 	for i, raw := range items {
 		path := fmt.Sprintf("users[%d]", i)
-		fields, unknown, err := object(raw, userFields)
+		fields, unknown, err := jsonfile.Object(raw, userFields)
 		if err != nil {
 			bad(path, "must be an object with the fields %s", strings.Join(userFields, ", "))
 			continue
@@ -132,6 +148,22 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 			bad(path+".password_bcrypt", "%v", err)
 		}
 		highest = max(highest, cost)
+		if raw, ok := fields["roles"]; ok && !jsonfile.IsNull(raw) {
+			if err := json.Unmarshal(raw, &user.Roles); err != nil {
+				bad(path+".roles", "must be an array of role names (%s)", roleNames())
+			}
+			for j, r := range user.Roles {
+				if !api.KnownRole(r) {
+					bad(fmt.Sprintf("%s.roles[%d]", path, j), "unknown role %q; the roles are %s", clipHeader(r), roleNames())
+				}
+			}
+			user.Roles = slices.Compact(slices.Sorted(slices.Values(user.Roles)))
+		}
+		if raw, ok := fields["email"]; ok && !jsonfile.IsNull(raw) {
+			if err := json.Unmarshal(raw, &user.Email); err != nil || strings.IndexFunc(user.Email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 || len(user.Email) > 254 {
+				bad(path+".email", "must be the user's e-mail address at the identity provider, without spaces")
+			}
+		}
 		if user.DisplayName == "" {
 			user.DisplayName = user.Name
 		}
@@ -144,6 +176,15 @@ func ParseUsers(name string, data []byte) (*Users, error) {
 	slices.SortFunc(u.list, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
 	u.dummy = sync.OnceValue(func() []byte { return dummyHash(highest) })
 	return u, nil
+}
+
+// roleNames lists the roles a users file may grant.
+func roleNames() string {
+	var names []string
+	for _, r := range api.Roles {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkName applies the rules of login names. They are lower case because
@@ -201,6 +242,18 @@ func (u *Users) Lookup(name string) (User, bool) {
 
 // List returns every user, sorted by name.
 func (u *Users) List() []User { return slices.Clone(u.list) }
+
+// WithRole lists the names of the users granted role, e.g. for a message
+// saying whom to ask.
+func (u *Users) WithRole(role string) []string {
+	var names []string
+	for _, x := range u.list {
+		if x.HasRole(role) {
+			names = append(names, x.Name)
+		}
+	}
+	return names
+}
 
 // Names returns every user's name, sorted.
 func (u *Users) Names() []string {

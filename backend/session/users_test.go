@@ -80,9 +80,16 @@ func TestParseUsersProblems(t *testing.T) {
 		{"wrong type", `{"users": "ada"}`, []string{"u.json: users: must be an array"}},
 		{"unknown fields", `{"user": 1, "users": [{"name": "ada", "password": "x", "password_bcrypt": "` + good + `"}]}`, []string{
 			"u.json: user: unknown field",
-			"u.json: users[0].password: unknown field; a user's fields are name, display_name, password_bcrypt",
+			"u.json: users[0].password: unknown field; a user's fields are name, display_name, password_bcrypt, roles, email",
 		}},
 		{"not an object", `{"users": ["ada"]}`, []string{"u.json: users[0]: must be an object"}},
+		{"roles and email", `{"users": [
+			{"name": "ada", "roles": ["trainer", "root"], "email": "a b", "password_bcrypt": "` + good + `"},
+			{"name": "bob", "roles": "trainer", "password_bcrypt": "` + good + `"}]}`, []string{
+			`u.json: users[0].roles[1]: unknown role "root"; the roles are trainer, server-identities`,
+			"u.json: users[0].email: must be the user's e-mail address",
+			"u.json: users[1].roles: must be an array of role names",
+		}},
 		{"duplicates and names", `{"users": [
 			{"name": "ada", "password_bcrypt": "` + good + `"},
 			{"name": "ada", "password_bcrypt": "` + good + `"},
@@ -153,5 +160,20 @@ func TestLoadUsers(t *testing.T) {
 	}
 	if _, err := LoadUsers(filepath.Join(dir, "none.json")); err == nil || !strings.Contains(err.Error(), "none.json") {
 		t.Errorf("LoadUsers(missing) = %v", err)
+	}
+}
+
+// TestBundledRoles: the bundled admin is the trainer and may use the
+// server's identities; the other demo users have no role.
+func TestBundledRoles(t *testing.T) {
+	t.Parallel()
+	u := DefaultUsers()
+	admin, _ := u.Lookup("admin")
+	ada, _ := u.Lookup("ada")
+	if !admin.HasRole("trainer") || !admin.HasRole("server-identities") || len(ada.Roles) != 0 || ada.Email != "ada@example.com" {
+		t.Errorf("admin %+v, ada %+v", admin, ada)
+	}
+	if got := u.WithRole("trainer"); len(got) != 1 || got[0] != "admin" {
+		t.Errorf("trainers %v", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"embedlab/backend/jsonfile"
 )
 
 // File fields. "_note" is free text for the file's reader, like the
@@ -37,16 +39,16 @@ func Parse(name string, data []byte) (*Set, error) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", name, path, fmt.Sprintf(format, a...)))
 	}
 
-	top, unknown, err := object(data, fileFields)
+	top, unknown, err := jsonfile.Object(data, fileFields)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"viewers\": [...]}", name, describeJSONError(data, err))
+		return nil, fmt.Errorf("%s: %s; the file must be a JSON object {\"viewers\": [...]}", name, jsonfile.DescribeError(data, err))
 	}
 	for _, k := range unknown {
 		bad(fieldName(k), "unknown field; the file's fields are %s", strings.Join(fileFields, ", "))
 	}
 
 	var items []json.RawMessage
-	if raw, ok := top["viewers"]; !ok || isNull(raw) {
+	if raw, ok := top["viewers"]; !ok || jsonfile.IsNull(raw) {
 		bad("viewers", "is missing: list at least one viewer")
 	} else if err := json.Unmarshal(raw, &items); err != nil {
 		bad("viewers", "must be an array of viewers")
@@ -83,7 +85,7 @@ func Parse(name string, data []byte) (*Set, error) {
 
 // decodeEntry decodes one viewer, reporting unknown fields and wrong types.
 func decodeEntry(raw json.RawMessage, path string, bad func(path, format string, a ...any)) (entry, bool) {
-	fields, unknown, err := object(raw, viewerFields)
+	fields, unknown, err := jsonfile.Object(raw, viewerFields)
 	if err != nil {
 		bad(path, "must be an object with the fields %s", strings.Join(viewerFields, ", "))
 		return entry{}, false

@@ -31,8 +31,6 @@ type Options struct {
 	Source    Source
 	// Vars template the exercises' texts; User is filled in per request.
 	Vars Vars
-	// Trainers may open the trainer view (default: "admin").
-	Trainers []string
 	// ResetWorkspace restores the emulated workspace (the fault lab's reset).
 	ResetWorkspace func() error
 	// Identities, when set, gives each participant workspace identities of
@@ -71,9 +69,6 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if len(o.Trainers) == 0 {
-		o.Trainers = []string{"admin"}
-	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	s := &Service{o: o, boot: hex.EncodeToString(b), byID: map[string]*Exercise{}}
@@ -81,20 +76,6 @@ func New(o Options) *Service {
 		s.byID[x.ID] = x
 	}
 	return s
-}
-
-// IsTrainer reports whether user may open the trainer view.
-//
-// This is the one place trainers are decided. Today a trainer is a name in
-// Options.Trainers (default: the bundled "admin"); when the users file
-// gets roles (issue #16), point this at the "trainer" role instead.
-func (s *Service) IsTrainer(user string) bool {
-	for _, t := range s.o.Trainers {
-		if t == user {
-			return true
-		}
-	}
-	return false
 }
 
 // vars are the template values for user: with participants, their own
@@ -176,7 +157,7 @@ func (s *Service) Overview(ctx context.Context, user string) (api.Workshop, erro
 	for _, p := range rows {
 		by[p.Exercise] = p
 	}
-	out := api.Workshop{Exercises: []api.Exercise{}, Trainer: s.IsTrainer(user)}
+	out := api.Workshop{Exercises: []api.Exercise{}}
 	for _, x := range s.o.Exercises {
 		p, ok := by[x.ID]
 		out.Exercises = append(out.Exercises, s.view(x, v, p, ok))
@@ -265,10 +246,11 @@ func ownedBy(entries []Entry, user string) []Entry {
 	return out
 }
 
-// Reset restores the emulated workspace and, with progress, forgets the
-// user's own progress.
-func (s *Service) Reset(ctx context.Context, user string, progress bool) error {
-	if s.o.ResetWorkspace != nil {
+// Reset restores the emulated workspace (with workspace) and forgets the
+// user's own progress (with progress). Who may do which is the server's
+// call (routes_lab.go): the workspace is everyone's.
+func (s *Service) Reset(ctx context.Context, user string, workspace, progress bool) error {
+	if workspace && s.o.ResetWorkspace != nil {
 		if err := s.o.ResetWorkspace(); err != nil {
 			return err
 		}

@@ -26,4 +26,7 @@ const (
 	CodeUpstream         = "upstream_error"
 	CodeForbiddenViewer  = "forbidden_viewer"
 	CodeInvalidViewer    = "invalid_viewer"
+	// CodeRoleRequired refuses what needs a role of the users file the user
+	// lacks; the message names the role (see RoleRefusal).
+	CodeRoleRequired = "role_required"
 )

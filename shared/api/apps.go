@@ -14,24 +14,6 @@ const (
 	PathAppsCall     = "/api/apps/call"
 )
 
-// Source ids the call API accepts.
-const (
-	SourceU2M      = "u2m"
-	SourceM2M      = "m2m"
-	SourceNoAccess = "m2m-no-access" // emulator only: a service principal without CAN USE
-	SourceProfile  = "profile"
-	SourceAppToApp = "app-to-app"
-	SourceNone     = "none" // no token at all, to see the 401 and the 302
-)
-
-// Token federation's source ids: SourceFederated exchanges an identity
-// provider's token for a workspace token; SourceIdPDirect sends the
-// identity provider's token as is, to see the 401.
-const (
-	SourceFederated = "federated"
-	SourceIdPDirect = "idp-direct"
-)
-
 // AppsOverview is the answer of GET /api/apps: what can be called, and
 // with which tokens.
 type AppsOverview struct {
@@ -135,4 +117,42 @@ type AppDiagnosis struct {
 	Cause  string `json:"cause"`
 	Fix    string `json:"fix,omitempty"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// QueryU2MError carries the outcome of a failed U2M sign-in from the
+// callback to the Call an app page: a code, never text, so that nobody can
+// put words in the page's mouth with a crafted link.
+const QueryU2MError = "u2m_error"
+
+// embedlab's own codes of a failed U2M sign-in, beside OAuth's (RFC 6749
+// 4.1.2.1 and OpenID Connect's).
+const (
+	U2MErrorNotConfigured  = "u2m_not_configured"
+	U2MErrorSignInExpired  = "sign_in_expired"
+	U2MErrorExchangeFailed = "token_exchange_failed"
+)
+
+var u2mErrorTexts = map[string]string{
+	"access_denied":             "The sign-in was declined at the workspace (you, or a policy, refused the consent). Sign in again and allow access.",
+	"invalid_request":           "The workspace found the sign-in request malformed. Start the sign-in again.",
+	"unauthorized_client":       "The workspace does not let embedlab's OAuth client use this sign-in. Check the OAuth app connection (EMBEDLAB_OAUTH_CLIENT_ID).",
+	"unsupported_response_type": "The workspace does not support this kind of sign-in for embedlab's OAuth client.",
+	"invalid_scope":             "The workspace refused a scope you picked. Pick scopes from the list and sign in again.",
+	"server_error":              "The workspace failed during the sign-in. Try again in a moment.",
+	"temporarily_unavailable":   "The workspace is busy or down for a moment. Try again shortly.",
+	"login_required":            "The workspace needs you to sign in there first. Start the sign-in again.",
+	"consent_required":          "The workspace needs your consent for the scopes. Start the sign-in again and allow access.",
+	"interaction_required":      "The workspace needs you to complete a step there. Start the sign-in again.",
+	U2MErrorNotConfigured:       "U2M is not configured on this server.",
+	U2MErrorSignInExpired:       "This sign-in is unknown, was started by another user, or has expired. Start it again from this page.",
+	U2MErrorExchangeFailed:      "The workspace did not give a token for the sign-in. Start it again; the server log says why.",
+}
+
+// U2MErrorText words a failed U2M sign-in's code in embedlab's own voice:
+// only known codes are shown; anything else gets one fixed sentence.
+func U2MErrorText(code string) string {
+	if t, ok := u2mErrorTexts[code]; ok {
+		return t
+	}
+	return "The sign-in did not complete (the workspace answered with an error embedlab does not know). Start it again."
 }

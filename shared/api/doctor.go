@@ -7,6 +7,10 @@ import "time"
 const (
 	PathDoctor     = "/api/doctor"
 	QueryIsolation = "isolation"
+	// QueryVia picks how the isolation check runs the datasets: "sql" (the
+	// SQL Statement Execution API, as on a real workspace) or "embed" (the
+	// emulator's embed query API); empty lets the server choose.
+	QueryVia = "via"
 )
 
 // Statuses of a doctor check, an isolation dataset and a probe.
@@ -26,6 +30,7 @@ const (
 	CheckScopedToken = "scoped_token"
 	CheckOrigin      = "origin"
 	CheckViewers     = "viewers"
+	CheckAIBIClient  = "aibi_client"
 	CheckDatasets    = "datasets"
 	CheckCredentials = "credentials"
 	CheckIsolation   = "isolation"
@@ -89,6 +94,43 @@ type IsolationReport struct {
 	Datasets []IsolationDataset `json:"datasets"`
 	// Probes are tokens that must get nothing at all.
 	Probes []IsolationProbe `json:"probes"`
+	// Method is how the datasets ran: MethodEmbedQuery or MethodStatements.
+	Method string `json:"method,omitempty"`
+	// RunsAs says whose permissions the queries ran with, and how that
+	// differs from the embedded dashboard.
+	RunsAs string `json:"runs_as,omitempty"`
+	// WarehouseID is the warehouse the statements ran on (MethodStatements).
+	WarehouseID string `json:"warehouse_id,omitempty"`
+	// MissingGrants are the grants the caller lacks, and who can give them.
+	MissingGrants []MissingGrant `json:"missing_grants,omitempty"`
+	// Cancelled counts statements cancelled because the run was stopped or
+	// a statement ran past its timeout.
+	Cancelled int `json:"cancelled_statements,omitempty"`
+}
+
+// How the isolation check runs the datasets.
+const (
+	// MethodEmbedQuery: the emulator's embed page query API, with each
+	// viewer's scoped token (real workspaces do not publish theirs).
+	MethodEmbedQuery = "embed_query_api"
+	// MethodStatements: the SQL Statement Execution API on the dashboard's
+	// warehouse, with the caller's own token and the viewer's
+	// external_value bound as a named parameter.
+	MethodStatements = "sql_statements"
+)
+
+// MissingGrant is one permission the isolation check's caller lacks.
+type MissingGrant struct {
+	// Privilege is e.g. "CAN USE" or "SELECT".
+	Privilege string `json:"privilege"`
+	// Securable is what it is on, e.g. "SQL warehouse Starter Warehouse
+	// (e0e0b1c2d3e4f5a6)" or "table main.embedlab.sales".
+	Securable string `json:"securable"`
+	// Principal lacks it (the service principal's application id).
+	Principal string `json:"principal"`
+	// GrantedBy says who can give it, How how.
+	GrantedBy string `json:"granted_by"`
+	How       string `json:"how"`
 }
 
 // IsolationViewer is one column of the table.
@@ -133,6 +175,8 @@ type IsolationCell struct {
 	// Shared counts rows that a viewer with another external_value got too.
 	Shared int    `json:"shared,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// StatementID is the last statement run for this cell (MethodStatements).
+	StatementID string `json:"statement_id,omitempty"`
 }
 
 // IsolationProbe is one token the query API must refuse.

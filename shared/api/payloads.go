@@ -35,7 +35,13 @@ type Session struct {
 	CSRFToken   string    `json:"csrf_token"`
 	IssuedAt    time.Time `json:"issued_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// Roles are the user's roles (RoleTrainer, ...): the page hides what
+	// the user may not do; the server refuses it anyway.
+	Roles []string `json:"roles"`
 }
+
+// HasRole reports whether the signed-in user has role.
+func (s Session) HasRole(role string) bool { return HasRole(s.Roles, role) }
 
 // Viewer is an external viewer the user may act as. The browser names a
 // viewer by ID; external_value always comes from the server.

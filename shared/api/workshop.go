@@ -106,10 +106,12 @@ type ExerciseRef struct {
 	ID string `json:"id"`
 }
 
-// WorkshopReset restores the emulated workspace and, with Progress, forgets
-// the user's own progress too.
+// WorkshopReset restores the emulated workspace (Workspace: shared by
+// everyone, so only a trainer may) and forgets the user's own progress
+// (Progress: anyone, for themselves).
 type WorkshopReset struct {
-	Progress bool `json:"progress"`
+	Workspace bool `json:"workspace"`
+	Progress  bool `json:"progress"`
 }
 
 // Participant is one user's progress, for the trainer.
@@ -193,4 +195,7 @@ type EmbedCheck struct {
 	Allowed        bool     `json:"allowed"`
 	Known          bool     `json:"known"` // false when the workspace sent no frame-ancestors
 	FrameAncestors []string `json:"frame_ancestors"`
+	// PageStatus is the HTTP status of the embed page (of ?page= when
+	// given): 404 when the workspace has no such dashboard or page.
+	PageStatus int `json:"page_status,omitempty"`
 }

@@ -21,8 +21,8 @@ type Header struct {
 	Kid string `json:"kid,omitempty"`
 }
 
-// Claims are the claims a workspace puts in its access tokens
-// (wire-formats.md, "Tokens").
+// Claims are the claims a workspace puts in its access tokens (the wire
+// reference, package wire, "Dashboard embedding for external users").
 type Claims struct {
 	Issuer               string                     `json:"iss"`
 	Subject              string                     `json:"sub"`

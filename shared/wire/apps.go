@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// Scopes a user (U2M) token may carry besides all-apis (wire-formats.md
-// section 2). offline_access asks for a refresh token; the others are the
-// custom scopes an app with user authorization requires.
+// Scopes a user (U2M) token may carry besides all-apis (the package
+// documentation, "Calling a Databricks App's /api/ routes"). offline_access
+// asks for a refresh token; the others are the custom scopes an app with user
+// authorization requires.
 const (
 	ScopeOfflineAccess  = "offline_access"
 	ScopeSQL            = "sql"
@@ -20,8 +21,9 @@ const (
 // PKCE code challenge method: the only one a workspace accepts.
 const CodeChallengeS256 = "S256"
 
-// Databricks Apps: what the Apps proxy forwards to an app (wire-formats.md
-// section 2). Only routes under AppsAPIPrefix accept bearer tokens.
+// Databricks Apps: what the Apps proxy forwards to an app (the package
+// documentation, "Calling a Databricks App's /api/ routes"). Only routes
+// under AppsAPIPrefix accept bearer tokens.
 const (
 	AppsAPIPrefix = "/api/"
 
@@ -62,8 +64,8 @@ const (
 )
 
 // AppsReasonIdPTokenNotExchanged (401): an identity provider's JWT was sent
-// as is; it must be exchanged at /oidc/v1/token first (token federation,
-// wire-formats.md section 3).
+// as is; it must be exchanged at /oidc/v1/token first (token federation, the
+// package documentation, "Token federation").
 const AppsReasonIdPTokenNotExchanged = "IDP_TOKEN_NOT_EXCHANGED"
 
 // Metadata keys of the Apps proxy's ErrorInfo.

@@ -1,8 +1,8 @@
 package wire
 
-// Token federation (wire-formats.md section 3): an identity provider's JWT
-// is exchanged at PathToken for a Databricks token (RFC 8693) before it can
-// call anything, a Databricks App included.
+// Token federation (the package documentation, "Token federation"): an
+// identity provider's JWT is exchanged at PathToken for a Databricks token
+// (RFC 8693) before it can call anything, a Databricks App included.
 const (
 	// TokenTypeJWT is the subject_token_type of the exchange.
 	TokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"

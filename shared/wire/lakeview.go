@@ -59,6 +59,11 @@ type SerializedDataset struct {
 	DisplayName string   `json:"displayName,omitempty"`
 	QueryLines  []string `json:"queryLines,omitempty"`
 	Query       string   `json:"query,omitempty"`
+	// Catalog and Schema, when the dashboard's editor set them, are where
+	// the dataset's unqualified table names resolve; the isolation check
+	// passes them to the statement execution API.
+	Catalog string `json:"catalog,omitempty"`
+	Schema  string `json:"schema,omitempty"`
 }
 
 // SQL is the dataset's query text: queryLines joined, a newline added

@@ -48,6 +48,13 @@ func (e *OAuthError) Error() string {
 	return e.Code + ": " + e.Description
 }
 
+// RefreshTokenInvalid is the error_description with which Databricks refuses
+// a refresh token that is unknown, expired or revoked (error invalid_grant).
+// The official SDKs match it exactly (databricks-sdk-go credentials/u2m:
+// ErrorDescription == "Refresh token is invalid") to tell the user to sign in
+// again, so it must not be reworded.
+const RefreshTokenInvalid = "Refresh token is invalid"
+
 // OAuth error codes.
 const (
 	OAuthInvalidRequest       = "invalid_request"

@@ -24,19 +24,26 @@ const (
 	MaxViewerAndValueBytes = 1024
 )
 
-// Fields of the tokeninfo answer that the kit reads. Every other field is
-// kept and passed on to the exchange unchanged.
+// Fields of the tokeninfo answer: the three that the official SDKs' answer
+// type has (GetPublishedDashboardTokenInfoResponse in databricks-sdk-go's
+// service/dashboards), and all that step 3 needs. TokenInfo keeps any other
+// field a workspace may add, for clients that pass everything on.
 const (
 	FieldAuthorizationDetails = "authorization_details"
 	FieldCustomClaim          = "custom_claim"
 	FieldScope                = "scope"
 )
 
-// AuthorizationDetail is one entry of authorization_details (RFC 9396).
+// AuthorizationDetail is one entry of authorization_details (RFC 9396), as
+// the official SDKs model it (AuthorizationDetails in databricks-sdk-go).
 type AuthorizationDetail struct {
 	Type         string      `json:"type"`
 	ResourceName string      `json:"resource_name"`
 	GrantRules   []GrantRule `json:"grant_rules"`
+	// ResourceLegacyACLPath is the tree-store path of the resource, e.g.
+	// "/dashboards/{id}" on the dashboard's entry. Optional: a field of the
+	// entry, never of the tokeninfo answer itself.
+	ResourceLegacyACLPath string `json:"resource_legacy_acl_path,omitempty"`
 }
 
 // GrantRule names a permission set granted on a resource.
@@ -67,9 +74,9 @@ type TokenInfo struct {
 	fields map[string]json.RawMessage
 }
 
-// NewTokenInfo builds the answer a workspace gives; extra holds additional
-// string fields such as resource_legacy_acl_path.
-func NewTokenInfo(details []AuthorizationDetail, customClaim, scope string, extra map[string]string) (*TokenInfo, error) {
+// NewTokenInfo builds the answer a workspace gives: the three fields the
+// official SDKs model, nothing invented beside them.
+func NewTokenInfo(details []AuthorizationDetail, customClaim, scope string) (*TokenInfo, error) {
 	t := &TokenInfo{fields: map[string]json.RawMessage{}}
 	d, err := json.Marshal(details)
 	if err != nil {
@@ -78,9 +85,6 @@ func NewTokenInfo(details []AuthorizationDetail, customClaim, scope string, extr
 	t.fields[FieldAuthorizationDetails] = d
 	t.setString(FieldCustomClaim, customClaim)
 	t.setString(FieldScope, scope)
-	for k, v := range extra {
-		t.setString(k, v)
-	}
 	return t, nil
 }
 
@@ -161,13 +165,28 @@ func (t *TokenInfo) Keys() []string {
 	return keys
 }
 
-// ExchangeForm is the body of step 3: grant_type=client_credentials plus
-// every tokeninfo field, strings as they are and anything else (the
-// authorization_details array) as one compact JSON string.
+// ExchangeForm is the body of step 3 as the sample apps send it:
+// grant_type=client_credentials plus every tokeninfo field, strings as they
+// are and anything else (the authorization_details array) as one compact
+// JSON string. SDKExchangeForm is what a client built on an SDK sends.
 func (t *TokenInfo) ExchangeForm() url.Values {
 	form := url.Values{"grant_type": {GrantClientCredentials}}
 	for k, raw := range t.fields {
 		form.Set(k, FormValue(raw))
+	}
+	return form
+}
+
+// SDKExchangeForm is the body of step 3 as a client built on an official SDK
+// sends it: grant_type=client_credentials and exactly the three fields of the
+// SDKs' tokeninfo answer type, whatever else the answer held.
+func (t *TokenInfo) SDKExchangeForm() url.Values {
+	all := t.ExchangeForm()
+	form := url.Values{"grant_type": all["grant_type"]}
+	for _, k := range []string{FieldAuthorizationDetails, FieldCustomClaim, FieldScope} {
+		if v, ok := all[k]; ok {
+			form[k] = v
+		}
 	}
 	return form
 }

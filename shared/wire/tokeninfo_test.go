@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,48 @@ func TestTokenInfoKeepsUnknownFields(t *testing.T) {
 	}
 	if strings.Join(ti.Keys(), ",") != "authorization_details,custom_claim,future_flag,resource_legacy_acl_path,scope" {
 		t.Fatalf("keys = %v", ti.Keys())
+	}
+}
+
+// A client built on an official SDK sends exactly the three fields of the
+// SDKs' tokeninfo type; resource_legacy_acl_path travels inside its entry.
+func TestSDKExchangeFormSendsTheThreeSDKFields(t *testing.T) {
+	in := `{"authorization_details":[{"type":"workspace_rule_set","resource_name":"workspaces/1/dashboards/d",
+	        "grant_rules":[{"permission_set":"p"}],"resource_legacy_acl_path":"/dashboards/d"}],
+	        "custom_claim":"urn:aibi:external_data:v:id:d","scope":"a b","future_flag":true}`
+	var ti TokenInfo
+	if err := json.Unmarshal([]byte(in), &ti); err != nil {
+		t.Fatal(err)
+	}
+	f := ti.SDKExchangeForm()
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if strings.Join(keys, ",") != "authorization_details,custom_claim,grant_type,scope" {
+		t.Fatalf("form keys = %v", keys)
+	}
+	var d []AuthorizationDetail
+	if err := json.Unmarshal([]byte(f.Get("authorization_details")), &d); err != nil || len(d) != 1 || d[0].ResourceLegacyACLPath != "/dashboards/d" {
+		t.Fatalf("authorization_details = %s (%v)", f.Get("authorization_details"), err)
+	}
+	if f.Get("grant_type") != "client_credentials" || f.Get("scope") != "a b" || f.Get("custom_claim") != "urn:aibi:external_data:v:id:d" {
+		t.Fatalf("form = %v", f)
+	}
+}
+
+func TestNewTokenInfoHasOnlyTheThreeFields(t *testing.T) {
+	ti, err := NewTokenInfo([]AuthorizationDetail{{Type: "workspace_rule_set", ResourceName: "workspaces/1/dashboards/d",
+		GrantRules: []GrantRule{{PermissionSet: PermDashboardRunner}}, ResourceLegacyACLPath: "/dashboards/d"}}, "c", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(ti)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	if len(m) != 3 || !strings.Contains(string(m["authorization_details"]), `"resource_legacy_acl_path":"/dashboards/d"`) {
+		t.Fatalf("answer = %s", b)
 	}
 }
 

@@ -10,17 +10,19 @@ import (
 	"strings"
 )
 
-// Nominal size of a grid cell on a 1280-pixel-wide page. A chart's viewBox
-// is computed from them, so at that width it is drawn about 1:1 (11px text
-// stays 11px) and it scales uniformly at other widths.
+// Nominal size of a grid cell on a page about 860 pixels wide, the width a
+// dashboard gets in embedlab's frame beside the viewer list on a 1280-pixel
+// projector. A chart's viewBox is computed from them, so there it is drawn
+// about 1:1 (12px text stays 12px, issue #14) and it scales uniformly at
+// other widths.
 const (
-	cellWidth  = 200
+	cellWidth  = 130
 	cellHeight = 40
 	cellGap    = 12
 	widgetPad  = 12
 	titleSpace = 30
-	fontSize   = 11
-	charWidth  = 6.4 // average advance of an 11px sans-serif glyph
+	fontSize   = 12
+	charWidth  = 7.0 // average advance of a 12px sans-serif glyph
 	maxLabel   = 18  // characters of a category label before it is cut
 	maxSlices  = 8   // pie slices; smaller ones are summed into "Other"
 )

@@ -1,5 +1,5 @@
 // The emulated embedded dashboard page: it speaks the embedding protocol of
-// ../shared/docs/wire-formats.md with its parent window and renders the
+// shared/wire (embed.go holds its names) with its parent window and renders the
 // dashboard with the token it is given. Served from the workspace's origin.
 (function () {
   'use strict';
@@ -20,6 +20,8 @@
   var loading = false;
   var retries = 0;
   var expiryTimer = null;
+  var pending = false; // a page was asked for while another was loading
+  var navigations = 0;
 
   function setState(state) { body.setAttribute('data-state', state); }
 
@@ -54,9 +56,33 @@
     showNotice('error', title, detail, code);
   }
 
-  // The parent's origin is not known to the frame; posting to each allowed
-  // origin delivers to the one that embeds us and to no other.
+  // The embedding page's own origin, as the browser reports it: the
+  // parent's entry in location.ancestorOrigins (Chromium, Safari), else the
+  // origin of the referrer that loaded this frame. It counts only when it is
+  // an allowed origin; frame-ancestors has already kept others from framing
+  // this page in any browser that enforces CSP.
+  var reported = (function () {
+    try {
+      if (location.ancestorOrigins && location.ancestorOrigins.length) { return location.ancestorOrigins[0]; }
+    } catch (e) { /* not supported */ }
+    try {
+      if (document.referrer) { return new URL(document.referrer).origin; }
+    } catch (e) { /* no usable referrer */ }
+    return '';
+  })();
+  var parentOrigin = allowed.indexOf(reported) >= 0 ? reported : '';
+  body.setAttribute('data-parent-origin', parentOrigin);
+
+  // READY and any other message go to the embedding page's origin only.
+  // When the browser reports no origin at all (no ancestorOrigins, and a
+  // page that sends no referrer), posting to each allowed origin is the one
+  // way to reach the parent, and still reaches no other origin.
   function tellParent(msg) {
+    if (parentOrigin) {
+      window.parent.postMessage(msg, parentOrigin);
+      return;
+    }
+    if (reported) { return; } // an origin that is not allowed: tell it nothing
     allowed.forEach(function (origin) {
       try { window.parent.postMessage(msg, origin); } catch (e) { /* a malformed origin in state */ }
     });
@@ -106,9 +132,36 @@
       b.textContent = p.display_name || p.name;
       b.setAttribute('data-page', p.name);
       if (p.name === page) { b.className = 'active'; }
-      b.addEventListener('click', function () { page = p.name; load(); });
+      b.addEventListener('click', function () { show(p.name); });
       tabs.appendChild(b);
     });
+  }
+
+  // show switches to a page in place: at once, or as soon as the page that
+  // is loading has arrived (its answer is then dropped).
+  function show(pageId) {
+    page = pageId;
+    if (loading) { pending = true; return; }
+    load();
+  }
+
+  // navigate is DATABRICKS_NAVIGATE, @databricks/aibi-client's navigate()
+  // (1.0.1-alpha.0 and later): another page, or another dashboard, in the
+  // same frame without reloading it. The dashboard must be one the token
+  // grants, or the query API refuses it and the frame says so.
+  function navigate(d) {
+    var dash = d.dashboardId, pageId = d.pageId;
+    if (typeof dash !== 'string' || dash === '' || (pageId != null && typeof pageId !== 'string')) {
+      showNotice('warn', 'Navigation refused', 'DATABRICKS_NAVIGATE needs a dashboardId string and, optionally, a pageId string.', 'INVALID_NAVIGATION');
+      return;
+    }
+    navigations++;
+    body.setAttribute('data-navigations', String(navigations));
+    dashboardId = dash;
+    body.setAttribute('data-dashboard', dash);
+    var path = '/embed/dashboardsv3/' + encodeURIComponent(dash) + (pageId ? '/pages/' + encodeURIComponent(pageId) : '');
+    history.replaceState(null, '', path + location.search); // no new history entry: Back stays the embedding page's
+    show(pageId || '');
   }
 
   function load() {
@@ -123,6 +176,7 @@
       })
       .then(function (r) {
         loading = false;
+        if (pending) { pending = false; load(); return; }
         if (r.status === 429 && retries < 3) {
           // The workspace's limit is per second: wait as told, then load again.
           retries++;
@@ -148,6 +202,7 @@
         setState('ready');
       }, function (err) {
         loading = false;
+        if (pending) { pending = false; load(); return; }
         fail('NETWORK', 'The workspace could not be reached', String(err));
       });
   }
@@ -162,6 +217,8 @@
 
   window.addEventListener('message', function (ev) {
     if (allowed.indexOf(ev.origin) < 0) { return; } // only the embedding origins the workspace allows
+    if (parentOrigin && ev.origin !== parentOrigin) { return; } // and of those, the embedding page's
+    if (ev.source !== window.parent) { return; } // not a sibling frame of an allowed origin
     var d = ev.data;
     if (!d || typeof d !== 'object') { return; }
     if (d.type === 'DATABRICKS_SET_CONFIG') {
@@ -173,10 +230,12 @@
       body.setAttribute('data-configured', 'true');
     } else if (d.type === 'DATABRICKS_SET_TOKEN') {
       acceptToken(d.token);
+    } else if (d.type === 'DATABRICKS_NAVIGATE') {
+      navigate(d);
     }
   });
 
-  refreshButton.addEventListener('click', load);
+  refreshButton.addEventListener('click', function () { show(page); });
 
   // The first token travels in the URL fragment, so it never reaches a
   // server log; it is removed from the address at once.
