@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"embedlab/backend/session"
+	"embedlab/shared/api"
 )
 
 // runRoom writes a users file for a classroom: one login per participant,
@@ -25,7 +26,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	n := fs.Int("participants", 30, "how many participants (p01, p02...), unless -names is given")
 	names := fs.String("names", "", "the participants' login names, comma separated (lower case, no spaces)")
-	trainer := fs.String("trainer", "admin", "the trainer's login name (today the trainer view opens for admin)")
+	trainer := fs.String("trainer", "admin", "the trainer's login name (it gets the trainer role)")
 	out := fs.String("out", "room-users.json", "the users file to write (it must not exist)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{exitUsage, err}
@@ -46,9 +47,10 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	type user struct {
-		Name        string `json:"name"`
-		DisplayName string `json:"display_name"`
-		Hash        string `json:"password_bcrypt"`
+		Name        string   `json:"name"`
+		DisplayName string   `json:"display_name"`
+		Hash        string   `json:"password_bcrypt"`
+		Roles       []string `json:"roles,omitempty"`
 	}
 	type row struct{ name, code string }
 	var users []user
@@ -59,11 +61,15 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		display := "Participant " + name
+		u := user{Name: name, DisplayName: "Participant " + name, Hash: string(h)}
 		if i == 0 {
-			display = "Trainer"
+			// The trainer: the grid and resets, the fault lab, and the
+			// server's own identities on the Call an app page, as the
+			// bundled admin has. Participants need no role: their
+			// exercises use their own identities.
+			u.DisplayName, u.Roles = "Trainer", []string{api.RoleTrainer, api.RoleServerIdentities}
 		}
-		users = append(users, user{Name: name, DisplayName: display, Hash: string(h)})
+		users = append(users, u)
 		rows = append(rows, row{name, code})
 	}
 	b, err := json.MarshalIndent(map[string]any{

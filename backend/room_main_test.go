@@ -115,6 +115,8 @@ func TestRoomServesEverythingOnTheRoomAddress(t *testing.T) {
 	if urls["sales-api"] == urls["sales-sql"] {
 		t.Fatalf("two apps share an origin: %v", urls)
 	}
+	// The server's own identities are for a user with server-identities.
+	b = signedIn(t, app, "admin", "admin-demo-pass")
 	var r api.AppCallResult
 	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-api"] + "/api/whoami"})
 	if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil || r.Status != 200 {
