@@ -122,19 +122,33 @@ func TestThousandViewersAtOnce(t *testing.T) {
 		}
 		seen[r.token] = r.viewer
 	}
-	calls := 0
+	// Every line of the workspace's request log (it holds 20,000 since the
+	// room of #18; at 2,000 it used to cut this count off at 2,000, so the
+	// bound below could not fail): the calls that did work, and the 429s
+	// the broker waited out.
+	calls, throttled := 0, 0
+	statuses := map[string]int{}
 	for _, e := range f.em.Requests(0) {
 		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
-			calls++
+			statuses[fmt.Sprintf("%s %d", e.Path[strings.LastIndexByte(e.Path, '/')+1:], e.Status)]++
+			if e.Status == http.StatusTooManyRequests {
+				throttled++
+			} else {
+				calls++
+			}
 		}
 	}
-	t.Logf("%d viewers in %s: %d errors, %d client retries, %d upstream calls", n, elapsed.Round(time.Millisecond), errs, retries, calls)
+	t.Logf("%d viewers in %s: %d errors, %d client retries, %d upstream calls and %d answered 429", n, elapsed.Round(time.Millisecond), errs, retries, calls, throttled)
 	if errs > 0 {
 		t.Fatalf("%d of %d viewers saw an error", errs, n)
 	}
 	// Two calls per viewer (tokeninfo, exchange) plus the service
-	// principal's token, and a few retried 429s at most.
-	if calls > 2*n+20 {
-		t.Errorf("%d upstream calls for %d viewers", calls, n)
+	// principal's token; the 429s are the workspace's limit met in bursts
+	// (more on a loaded machine), each waited out once per call at most.
+	if calls > 2*n+1 {
+		t.Errorf("%d upstream calls that did work for %d viewers (want at most %d); by answer: %v", calls, n, 2*n+1, statuses)
+	}
+	if throttled > n {
+		t.Errorf("%d calls answered 429 for %d viewers: the broker does not pace itself", throttled, n)
 	}
 }
