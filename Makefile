@@ -24,7 +24,8 @@ run: wasm
 ## test: vet, check the Databricks App binary's size, build the Wasm and run
 ## every test, browser tests included, then a short fuzz pass
 test: vet app-size wasm browser
-	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 ./...
+# -timeout: backend/e2e's browser tests together pass go test's default 10 minutes on a loaded 2-core machine
+	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory fuzz
 
 ## fuzz: each fuzz target for FUZZTIME (3s; e.g. FUZZTIME=2m for a real hunt)
