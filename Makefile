@@ -23,8 +23,9 @@ run: wasm
 
 ## test: vet, check the Databricks App binary's size, build the Wasm and run
 ## every test, browser tests included, then a short fuzz pass
+## (-timeout 30m: the browser tests of backend/e2e alone take over 10 minutes
+## on 2 busy cores, e.g. 200 viewer switches per page and a page held open 60 s)
 test: vet app-size wasm browser
-# -timeout: backend/e2e's browser tests together pass go test's default 10 minutes on a loaded 2-core machine
 	EMBEDLAB_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory fuzz
 

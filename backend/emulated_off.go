@@ -21,4 +21,6 @@ func startWorkspace(*config.Config, io.Writer, *slog.Logger) (*appsetup.Emulated
 	return nil, nil, nil, errNoEmulator
 }
 
-func runEmulator(context.Context, []string, io.Writer, *slog.Logger) error { return errNoEmulator }
+func runEmulator(context.Context, []string, config.Getenv, io.Writer, *slog.Logger) error {
+	return errNoEmulator
+}

@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	case "serve":
 		return serve(ctx, args, getenv, stdout, logger)
 	case "emulator":
-		return runEmulator(ctx, args, stdout, logger)
+		return runEmulator(ctx, args, getenv, stdout, logger)
 	case "token":
 		return runToken(ctx, args, getenv, stdout, stderr)
 	case "call":

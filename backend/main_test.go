@@ -48,7 +48,7 @@ func TestServeStartsEmulatorAndApp(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &out, io.Discard) }()
 
-	urlRE := regexp.MustCompile(`emulator on (http://127\.0\.0\.1:\d+).*\n.*Apps proxy on (http://localhost:\d+).*\n(?:.*identity provider on .*\n)?.*app on (http://localhost:\d+)`)
+	urlRE := regexp.MustCompile(`emulator on (http://127\.0\.0\.1:\d+).*\n.*Apps proxy on (http://localhost:\d+).*\n(?:.*identity provider on .*\n)?(?:.*emulator admin key.*\n)?.*app on (http://localhost:\d+)`)
 	var m []string
 	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		m = urlRE.FindStringSubmatch(out.String())

@@ -26,7 +26,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	n := fs.Int("participants", 30, "how many participants (p01, p02...), unless -names is given")
 	names := fs.String("names", "", "the participants' login names, comma separated (lower case, no spaces)")
-	trainer := fs.String("trainer", "admin", "the trainer's login name (it gets the trainer role)")
+	trainer := fs.String("trainer", "admin", "the trainer's login name (given the roles trainer and server-identities)")
 	out := fs.String("out", "room-users.json", "the users file to write (it must not exist)")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{exitUsage, err}
@@ -62,11 +62,7 @@ func runRoom(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		u := user{Name: name, DisplayName: "Participant " + name, Hash: string(h)}
-		if i == 0 {
-			// The trainer: the grid and resets, the fault lab, and the
-			// server's own identities on the Call an app page, as the
-			// bundled admin has. Participants need no role: their
-			// exercises use their own identities.
+		if i == 0 { // the trainer runs the lab and may show the server's identities
 			u.DisplayName, u.Roles = "Trainer", []string{api.RoleTrainer, api.RoleServerIdentities}
 		}
 		users = append(users, u)

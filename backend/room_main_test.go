@@ -79,7 +79,7 @@ func TestRoomServesEverythingOnTheRoomAddress(t *testing.T) {
 		}
 	}
 
-	b := signedIn(t, app, "ada", "ada-demo-pass")
+	b := signedIn(t, app, "admin", "admin-demo-pass") // M2M below needs server-identities
 	var es api.EmbedSettings
 	res, body := b.do(http.MethodGet, app+api.PathEmbedSettings, nil)
 	if res.StatusCode != 200 || json.Unmarshal(body, &es) != nil || !strings.HasPrefix(es.InstanceURL, "http://"+roomHost+":") {

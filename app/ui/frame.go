@@ -150,6 +150,9 @@ func (f *dashboardFrame) sync(ctx app.Context) {
 	if f.dismounted || f.listener == nil {
 		return // OnMount has not run yet; it syncs
 	}
+	// Timers and the watchdog dispatch through the frame's own context,
+	// whatever context this update came with.
+	ctx = f.ctx
 	if key := f.IViewerID + "|" + f.IPage + "|" + f.IDashboardID; key != f.mountKey {
 		f.mountKey = key
 		f.mount(ctx, "loading the dashboard for "+f.IViewerID+" in a new iframe, first token in the URL fragment (#token=…)")

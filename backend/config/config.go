@@ -28,6 +28,10 @@ type Config struct {
 	EmulatorAddr string
 	// EmulatorState is the emulator's state file; empty for the bundled one.
 	EmulatorState string
+	// EmulatorAdminKey guards the emulator's state-changing /emulator/*
+	// routes (EMBEDLAB_EMULATOR_ADMIN_KEY); empty means a random one. A
+	// secret: String never prints it.
+	EmulatorAdminKey string
 	// DashboardFile is the emulator's .lvdash.json (EMBEDLAB_DASHBOARD_FILE);
 	// empty for the bundled sample.
 	DashboardFile string
@@ -86,6 +90,9 @@ type Config struct {
 	RoomHost string
 }
 
+// EnvEmulatorAdminKey names the emulator's admin key.
+const EnvEmulatorAdminKey = "EMBEDLAB_EMULATOR_ADMIN_KEY"
+
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
 type Getenv func(string) string
 
@@ -130,6 +137,7 @@ func Load(getenv Getenv) (*Config, error) {
 		c.EmulatorAddr = a
 	}
 	c.EmulatorState = getenv("EMBEDLAB_EMULATOR_STATE")
+	c.EmulatorAdminKey = getenv(EnvEmulatorAdminKey)
 	c.DashboardFile = getenv("EMBEDLAB_DASHBOARD_FILE")
 	c.DataDir, c.ExercisesDir = getenv("EMBEDLAB_DATA_DIR"), getenv("EMBEDLAB_EXERCISES_DIR")
 

@@ -100,7 +100,7 @@ func (r *run) checkClock(ctx context.Context) api.DoctorCheck {
 		return pass(c, "the workspace's clock is %s %s this host's, within the minute allowed", off, way)
 	}
 	return fail(c, r.pick("synchronise this host's clock (NTP, e.g. timedatectl set-ntp true)",
-		"the emulator's clock is skewed on purpose: reset it with DELETE /emulator/faults (or PUT /emulator/clock {\"skew_seconds\":0})"),
+		"the emulator's clock is skewed on purpose: reset it in the fault lab (as a trainer), or with DELETE /emulator/faults and the emulator's admin key (Authorization: Bearer <key printed at its start>)"),
 		"the workspace's clock is %s %s this host's: tokens' iat and exp are on the workspace's clock, so a token looks expired here "+
 			"while it is valid there (or the other way), and refreshes come early or late", off, way)
 }

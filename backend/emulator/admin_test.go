@@ -17,7 +17,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 	em := start(t)
 	broad := spToken(t, em)
 
-	r := sendJSON(t, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"tokeninfo","status":503,"count":2,"retry_after_seconds":3}`)
+	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"tokeninfo","status":503,"count":2,"retry_after_seconds":3}`)
 	if r.status != http.StatusCreated {
 		t.Fatalf("add fault: %d %s", r.status, r.body)
 	}
@@ -34,7 +34,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 	}
 
 	// Token endpoint faults answer in the OAuth style.
-	sendJSON(t, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":500,"count":1}`)
+	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":500,"count":1}`)
 	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var oe wire.OAuthError
 	r.json(t, &oe)
@@ -42,20 +42,21 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 		t.Fatalf("token fault: %d %s", r.status, r.body)
 	}
 	// A 429 fault is the workspace's rate-limit answer.
-	sendJSON(t, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":429,"count":1}`)
+	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":429,"count":1}`)
 	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "REQUEST_LIMIT_EXCEEDED") {
 		t.Fatalf("429 fault: %d %s", r.status, r.body)
 	}
 
 	// GET lists pending faults; DELETE clears them.
-	sendJSON(t, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":502,"count":5}`)
+	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":502,"count":5}`)
 	var fs emulator.FaultState
 	get(t, em.URL()+"/emulator/faults", "").json(t, &fs)
 	if len(fs.Pending) != 1 || fs.Pending[0].Count != 5 {
 		t.Fatalf("pending = %+v", fs.Pending)
 	}
 	req, _ := http.NewRequest(http.MethodDelete, em.URL()+"/emulator/faults", nil)
+	req.Header.Set("Authorization", "Bearer "+em.AdminKey())
 	do(t, req).json(t, &fs)
 	if len(fs.Pending) != 0 {
 		t.Fatalf("after reset: %+v", fs)
@@ -83,6 +84,7 @@ func TestFaultSwitchRefusesBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, em.URL()+tc.path, strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", tc.contentType)
+			req.Header.Set("Authorization", "Bearer "+em.AdminKey())
 			r := do(t, req)
 			var ae wire.APIError
 			r.json(t, &ae)
@@ -143,10 +145,10 @@ func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
 
 func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
 	em := start(t)
-	if r := sendJSON(t, http.MethodPut, em.URL()+"/emulator/token-lifetime", `{"seconds":120}`); r.status != 200 {
+	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/token-lifetime", `{"seconds":120}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	if r := sendJSON(t, http.MethodPut, em.URL()+"/emulator/clock", `{"skew_seconds":600}`); r.status != 200 {
+	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/clock", `{"skew_seconds":600}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
@@ -164,7 +166,7 @@ func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
 func TestRateLimitOnTokenInfo(t *testing.T) {
 	em := start(t)
 	broad := spToken(t, em)
-	if r := sendJSON(t, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":2}`); r.status != 200 {
+	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":2}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	var limited *response
@@ -184,7 +186,7 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 		t.Fatalf("429 answer: %+v Retry-After=%q", ae, limited.header.Get("Retry-After"))
 	}
 	// Off again: no call is limited.
-	sendJSON(t, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":0}`)
+	adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":0}`)
 	for i := 0; i < 50; i++ {
 		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status != 200 {
 			t.Fatalf("with the limit off, call %d: %d", i, r.status)
@@ -195,7 +197,7 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	em := start(t)
 	before := spToken(t, em)
-	r := sendJSON(t, http.MethodPost, em.URL()+"/emulator/rotate-keys", `{}`)
+	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/rotate-keys", `{}`)
 	var rot map[string]string
 	r.json(t, &rot)
 	after := spToken(t, em)

@@ -18,5 +18,5 @@
 // this file is the default.
 // Tests and the UI steer it through a fault switch (failures, clock skew,
 // token lifetime) and read its request and audit logs over HTTP under
-// /emulator/.
+// /emulator/; the routes that change state need its admin key (adminkey.go).
 package emulator

@@ -100,6 +100,15 @@ func sendJSON(t *testing.T, method, u, body string) response {
 	return do(t, req)
 }
 
+// adminJSON sends JSON to a state-changing admin route with the admin key.
+func adminJSON(t *testing.T, em *emulator.Emulator, method, u, body string) response {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+em.AdminKey())
+	return do(t, req)
+}
+
 // spToken is step 1.
 func spToken(t *testing.T, em *emulator.Emulator) string {
 	t.Helper()

@@ -111,6 +111,9 @@ type note struct {
 	claimed   string // the client id a refused client authentication named
 	errCode   string
 	fault     bool
+	// adminRoute: the Authorization header may hold the admin key, of
+	// which the open request log keeps nothing (adminkey.go).
+	adminRoute bool
 }
 
 type noteKey struct{}
@@ -161,11 +164,19 @@ func (e *Emulator) logRequests(next http.Handler) http.Handler {
 				Seq: seq, Time: start.UTC(), Method: r.Method, App: n.app, Path: r.URL.Path,
 				Query:  redact.Text(redactCodes(r.URL.RawQuery)),
 				Status: status, DurationMS: float64(time.Since(start).Microseconds()) / 1000,
-				Principal: n.principal, Owner: e.owner(n.principal, n.claimed), Authorization: redact.Authorization(r.Header.Get("Authorization")),
+				Principal: n.principal, Owner: e.owner(n.principal, n.claimed), Authorization: authorizationForLog(n, r.Header.Get("Authorization")),
 				Error: n.errCode, Fault: n.fault,
 			}
 		})
 	})
+}
+
+// authorizationForLog is the Authorization header as the request log shows it.
+func authorizationForLog(n *note, auth string) string {
+	if n.adminRoute && auth != "" {
+		return "(admin route: not logged)"
+	}
+	return redact.Authorization(auth)
 }
 
 // redactCodes hides authorization codes in a query string (the redirect to

@@ -61,6 +61,9 @@ type Options struct {
 	// on), and each app gets its own port as well, so app URLs need no
 	// DNS (room.go). Empty: URLs from the listen addresses, as before.
 	PublicHost string
+	// AdminKey is what the state-changing /emulator/* routes require
+	// (adminkey.go); empty means a random one, read with AdminKey.
+	AdminKey string
 }
 
 // Emulator is an emulated workspace. Create it with New, serve its Handler.
@@ -95,6 +98,7 @@ type Emulator struct {
 	partMu       sync.Mutex     // guards participants; taken after mu, never before
 	participants map[string]participantGrant
 	down         downSwitch // the fault lab's "workspace down" (down.go)
+	adminKey     string     // guards the state-changing admin routes (adminkey.go)
 
 	srv     *http.Server
 	appsSrv *http.Server
@@ -108,6 +112,16 @@ func New(opts Options) (*Emulator, error) {
 		st = DefaultState()
 	} else if err := st.Validate(); err != nil {
 		return nil, fmt.Errorf("emulator state:\n%w", err)
+	}
+	adminKey := opts.AdminKey
+	if adminKey == "" {
+		k, err := newAdminKey()
+		if err != nil {
+			return nil, err
+		}
+		adminKey = k
+	} else if err := checkAdminKey(adminKey); err != nil {
+		return nil, err
 	}
 	keys, err := newKeyring()
 	if err != nil {
@@ -124,6 +138,7 @@ func New(opts Options) (*Emulator, error) {
 		requests:     newRing[RequestEntry](20000), // a room of 30 participants' exercises
 		audit:        newRing[AuditEntry](20000),
 		participants: map[string]participantGrant{},
+		adminKey:     adminKey,
 	}
 	if e.log == nil {
 		e.log = slog.Default()
@@ -178,12 +193,13 @@ func (e *Emulator) routes() http.Handler {
 	e.statementRoutes(mux) // SQL statements and warehouses, statement latency switch (statements.go)
 
 	mux.HandleFunc("GET "+pathFaults, e.handleGetFaults)
-	mux.HandleFunc("POST "+pathFaults, e.handleAddFault)
-	mux.HandleFunc("DELETE "+pathFaults, e.handleResetFaults)
-	mux.HandleFunc("PUT "+pathClock, e.handleSetClock)
-	mux.HandleFunc("PUT "+pathTokenLifetime, e.handleSetLifetime)
-	mux.HandleFunc("PUT "+pathRateLimit, e.handleSetRateLimit)
-	mux.HandleFunc("POST "+pathRotateKeys, e.handleRotateKeys)
+	// What changes the shared workspace needs the admin key (adminkey.go).
+	mux.HandleFunc("POST "+pathFaults, e.requireAdmin(e.handleAddFault))
+	mux.HandleFunc("DELETE "+pathFaults, e.requireAdmin(e.handleResetFaults))
+	mux.HandleFunc("PUT "+pathClock, e.requireAdmin(e.handleSetClock))
+	mux.HandleFunc("PUT "+pathTokenLifetime, e.requireAdmin(e.handleSetLifetime))
+	mux.HandleFunc("PUT "+pathRateLimit, e.requireAdmin(e.handleSetRateLimit))
+	mux.HandleFunc("POST "+pathRotateKeys, e.requireAdmin(e.handleRotateKeys))
 	mux.HandleFunc("GET "+pathRequestLog, e.handleRequestLog)
 	mux.HandleFunc("GET "+pathAuditLog, e.handleAuditLog)
 
@@ -334,7 +350,7 @@ This server stands in for a Databricks workspace at %s.
   token       POST %s%s
   tokeninfo   GET  %s%s
   sql         POST %s%s   (SQL Statement Execution API; GET/cancel %s/{id}, warehouses %s)
-  faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s)
+  faults      GET|POST|DELETE %s%s   (and PUT %s, %s, %s; POST %s; changes need Authorization: Bearer <admin key>)
   logs        GET  %s%s, %s%s
   apps        %s   (Databricks Apps, e.g. %s/api/whoami)
 `, e.WorkspaceID(), base,

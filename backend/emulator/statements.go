@@ -49,7 +49,7 @@ func (e *Emulator) statementRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+wire.StatementPath("{id}"), e.handleGetStatement)
 	mux.HandleFunc("POST "+wire.StatementCancelPath("{id}"), e.handleCancelStatement)
 	mux.HandleFunc("GET "+wire.WarehousePath("{id}"), e.handleGetWarehouse)
-	mux.HandleFunc("PUT "+pathStatementLatency, e.handleSetStatementLatency)
+	mux.HandleFunc("PUT "+pathStatementLatency, e.requireAdmin(e.handleSetStatementLatency)) // shared: admin key
 	mux.HandleFunc("GET "+pathStatementLatency, e.handleGetStatementLatency)
 }
 
