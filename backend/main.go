@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return runToken(ctx, args, getenv, stdout, stderr)
 	case "call":
 		return runCall(ctx, args, getenv, stdout, stderr)
+	case "exchange": // the three steps for one viewer (exchange_cmd.go)
+		return runExchange(ctx, args, getenv, stdout, stderr)
 	case "room": // a classroom's users file (room_cmd.go)
 		return runRoom(args, stdout, stderr)
 	case "doctor", "isolation": // isolation is doctor -isolation
@@ -101,6 +103,9 @@ const usageTemplate = `usage:
                                 port after a local -host's); tokens go only to *.databricksapps.com
                                 and, on that port only, *.localhost
       exit codes: 0 ok, 1 the app refused, 2 usage, 3 no token, 4 app unreachable
+  embedlab exchange -dashboard ID -viewer V -value X
+                                the three steps of a dashboard token for one viewer, printed
+                                (DATABRICKS_HOST, DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET)
   embedlab room [flags]         write a classroom's users file: a login and join code per participant
       -participants 30 | -names a,b   who (default p01..p30); -trainer admin; -out room-users.json
   embedlab doctor [flags]       check the configured workspace (real or emulated) and print a

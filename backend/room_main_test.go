@@ -115,6 +115,8 @@ func TestRoomServesEverythingOnTheRoomAddress(t *testing.T) {
 	if urls["sales-api"] == urls["sales-sql"] {
 		t.Fatalf("two apps share an origin: %v", urls)
 	}
+	// The server's own identities are for a user with server-identities.
+	b = signedIn(t, app, "admin", "admin-demo-pass")
 	var r api.AppCallResult
 	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-api"] + "/api/whoami"})
 	if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil || r.Status != 200 {
@@ -202,5 +204,35 @@ func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"room", "-out", file}, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Fatalf("overwrote the file: %v", err)
+	}
+}
+
+// The trainer resets one participant through the API; a participant may
+// not, and the others' progress stays.
+func TestTrainerResetsOneParticipant(t *testing.T) {
+	app := startServe(t, map[string]string{"EMBEDLAB_DATA_DIR": t.TempDir()})
+	ada, grace := signedIn(t, app, "ada", "ada-demo-pass"), signedIn(t, app, "grace", "grace-demo-pass")
+	for _, b := range []*browser{ada, grace} {
+		if res, body := b.do(http.MethodPost, app+api.PathWorkshopStart, api.ExerciseRef{ID: "sp-token"}); res.StatusCode != 200 {
+			t.Fatalf("start: %d %s", res.StatusCode, body)
+		}
+	}
+	if res, _ := ada.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{User: "grace"}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a participant reset another: %d", res.StatusCode)
+	}
+	admin := signedIn(t, app, "admin", "admin-demo-pass")
+	if res, _ := admin.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{}); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a reset naming nobody: %d", res.StatusCode)
+	}
+	res, body := admin.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{User: "grace"})
+	var tr api.Trainer
+	if res.StatusCode != 200 || json.Unmarshal(body, &tr) != nil {
+		t.Fatalf("reset: %d %s", res.StatusCode, body)
+	}
+	for _, p := range tr.Participants {
+		switch {
+		case p.User == "grace" && len(p.Cells) != 0, p.User == "ada" && p.Cells["sp-token"].State != api.ExerciseStarted:
+			t.Fatalf("after grace's reset: %+v", p)
+		}
 	}
 }

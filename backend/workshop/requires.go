@@ -74,5 +74,9 @@ func checkCommand(rs []string) (api.Command, bool) {
 		fmt.Fprintf(&b, "%s || { ok=; echo \"missing: %s: %s\"; }\n", q.check, q.what, q.fix)
 	}
 	b.WriteString(`[ -n "$ok" ] && echo "all set: this exercise's commands will run here"`)
+	if slices.Contains(rs, "jq") && slices.Contains(rs, "go") {
+		// Such exercises have embedlab lines that need neither curl nor jq.
+		b.WriteString("\n" + `[ -z "$ok" ] && echo "the lines labelled 'No curl or jq?' need only Go and the repository"`)
+	}
 	return api.Command{Label: "First: check that this terminal has what the commands need", Shell: b.String()}, true
 }
