@@ -20,6 +20,9 @@ type frameFit struct {
 	TableRows   int     `json:"tableRows"`
 	ViewportH   int     `json:"viewportH"`
 	InnerScroll bool    `json:"innerScroll"`
+	// TableShown is how many of the table's rows are inside its widget's
+	// visible area (not behind the widget's own scroll).
+	TableShown int `json:"tableShown"`
 }
 
 // Inside the frame: the smallest chart label as drawn (font size times the
@@ -28,7 +31,9 @@ const frameFitJS = `(function(){var min=1e9,n=0;document.querySelectorAll('svg')
 if(!vb||!vb.width)return;var k=s.getBoundingClientRect().width/vb.width;s.querySelectorAll('text').forEach(function(t){
 var f=parseFloat(getComputedStyle(t).fontSize)*k;if(f>0){n++;if(f<min)min=f;}});});
 var d=document.documentElement;return {minFontPx:min,scrollH:d.scrollHeight,labels:n,tableRows:document.querySelectorAll('tr[data-row]').length,
-viewportH:window.innerHeight,innerScroll:d.scrollHeight>window.innerHeight+2};})()`
+viewportH:window.innerHeight,innerScroll:d.scrollHeight>window.innerHeight+2,
+tableShown:Array.prototype.filter.call(document.querySelectorAll('tr[data-row]'),function(r){var w=r.closest('.dash-table-wrap');
+if(!w)return true;var a=r.getBoundingClientRect(),b=w.getBoundingClientRect();return a.top>=b.top-1&&a.bottom<=b.bottom+1;}).length};})()`
 
 // Issue #14, Deliver 6: at 390 px every signed-in page broke (a 2 px
 // iframe, a 799 px page); at 1280x720 chart labels were about 8 px and the
@@ -67,8 +72,11 @@ func TestDashboardFitsAPhoneAndAProjector(t *testing.T) {
 				if fit.InnerScroll {
 					t.Errorf("%s: the frame (%d px) needs its own scroll for %d px of dashboard", name, fit.ViewportH, fit.ScrollH)
 				}
+				if fit.TableRows == 0 || fit.TableShown < fit.TableRows {
+					t.Errorf("%s: %d of the table's %d rows show; the rest hide behind the widget's own scroll", name, fit.TableShown, fit.TableRows)
+				}
 			}
-			t.Logf("%s: frame %d px wide, %d px tall for %d px of dashboard, smallest label %.1f px, %d table rows", name, fwN, fit.ViewportH, fit.ScrollH, fit.MinFontPx, fit.TableRows)
+			t.Logf("%s: frame %d px wide, %d px tall for %d px of dashboard, smallest label %.1f px, %d of %d table rows shown", name, fwN, fit.ViewportH, fit.ScrollH, fit.MinFontPx, fit.TableShown, fit.TableRows)
 		}
 	}
 	// The nav is there at 390 px, in the dark bar, and scrolls rather than breaking the page.
