@@ -601,8 +601,9 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	expired := scopedToken(t, em, "viewer-emea", "EMEA")
-	// Expires while it is shown: issued so that exp is 6 s from now.
-	const expiresIn = 6 * time.Second
+	// Expires while it is shown: issued so that exp is 20 s from now, time
+	// enough for the frame to load on a busy machine (6 s was not).
+	const expiresIn = 20 * time.Second
 	if err := em.SetClockSkew(-(time.Hour - expiresIn)); err != nil {
 		t.Fatal(err)
 	}
@@ -619,6 +620,12 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 		hostFrame{Name: "allapis", Dashboard: dashID, Token: broad},
 		hostFrame{Name: "expiring", Dashboard: dashID, Token: expiring},
 	)))
+
+	// The token that expires while shown: first the dashboard, then the notice.
+	st := waitFrame(t, ctx, "expiring", "ready", 10*time.Second, isSettled)
+	if st.State != "ready" || st.Widgets == 0 {
+		t.Fatalf("expiring: %+v, want the dashboard before the token expires", st)
+	}
 
 	for _, c := range []struct {
 		frame, code string
@@ -644,11 +651,6 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 		t.Logf("%s: %s", c.frame, st.Notice)
 	}
 
-	// The token that expires while shown: first the dashboard, then the notice.
-	st := waitFrame(t, ctx, "expiring", "ready", 10*time.Second, isSettled)
-	if st.State != "ready" || st.Widgets == 0 {
-		t.Fatalf("expiring: %+v, want the dashboard before the token expires", st)
-	}
 	st = waitFrame(t, ctx, "expiring", "expired", time.Until(issued.Add(expiresIn))+5*time.Second, func(s frameStatus) bool { return s.State == "expired" })
 	if st.Error != "TOKEN_EXPIRED" || !strings.Contains(st.Notice, "expired") || !strings.Contains(st.Notice, "DATABRICKS_SET_TOKEN") || !words.MatchString(st.Notice) {
 		t.Errorf("expiring: %+v", st)
