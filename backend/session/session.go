@@ -59,6 +59,14 @@ type claims struct {
 	jwt.RegisteredClaims
 }
 
+// A login that finds the throttle's room taken only by attempts still in
+// flight polls every loginQueueStep for up to loginQueueMax, then is
+// refused like any throttled one.
+const (
+	loginQueueStep = 25 * time.Millisecond
+	loginQueueMax  = 5 * time.Second
+)
+
 // Login checks name and password and starts a session. name is matched in
 // lower case, ignoring surrounding spaces. clientIP is the caller's address
 // (echo.Context.RealIP; set Echo's IPExtractor to match the proxy in front,
@@ -81,20 +89,36 @@ func (m *Manager) Login(name, password, clientIP string) (Session, error) {
 	held := make([]*bucket, len(limits))
 	var wait time.Duration
 	throttled := -1
-	for i, t := range limits {
-		b, w := t.begin(keys[i], now)
-		held[i] = b
-		if b == nil && throttled < 0 {
-			throttled, wait = i, w
-		}
-		wait = max(wait, w)
-	}
 	settle := func(o ...outcome) {
 		for i, b := range held {
 			if b != nil {
 				limits[i].end(b, now, o[i])
 			}
 		}
+	}
+	// Attempts refused only because others are still being checked wait
+	// for them (bcrypt takes a while), for at most loginQueueMax.
+	queueEnd := time.Now().Add(loginQueueMax)
+	for {
+		wait, throttled = 0, -1
+		busy := true
+		for i, t := range limits {
+			b, w := t.begin(keys[i], now)
+			held[i] = b
+			if b == nil {
+				if throttled < 0 {
+					throttled = i
+				}
+				busy = busy && t.busyOnly(keys[i], now)
+			}
+			wait = max(wait, w)
+		}
+		if throttled < 0 || !busy || !time.Now().Before(queueEnd) {
+			break
+		}
+		settle(release, release, release)
+		time.Sleep(loginQueueStep)
+		now = m.now()
 	}
 	if throttled >= 0 {
 		settle(release, release, release)

@@ -66,6 +66,22 @@ func (t *throttle) begin(key string, now time.Time) (*bucket, time.Duration) {
 	return b, 0
 }
 
+// busyOnly reports whether key is short of room only because of attempts
+// still in flight: its failures alone would let one more begin. Such an
+// attempt may wait for them to settle instead of being refused, so that a
+// classroom signing in at once from one address (a NAT) is slowed, not
+// refused, while a guesser still gets no more attempts than failures allow.
+func (t *throttle) busyOnly(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, ok := t.keys[key]
+	if !ok {
+		return false
+	}
+	b := el.Value.(*bucket)
+	return b.inflight > 0 && b.lim.TokensAt(now) >= 1
+}
+
 // outcome of an attempt, for end.
 type outcome int
 

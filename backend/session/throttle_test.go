@@ -193,3 +193,30 @@ func TestSuccessfulLoginsLeaveNoThrottleKeys(t *testing.T) {
 		t.Errorf("keys held after a success: %d names, %d addresses", m.byUser.size(), m.byIP.size())
 	}
 }
+
+// TestClassroomSignsInAtOnceFromOneAddress: thirty correct logins at the
+// same moment from one address (a classroom behind a NAT) all succeed. They
+// used to get "too many failed logins" although none had failed: attempts
+// in flight held the address's room. They now wait for it instead.
+func TestClassroomSignsInAtOnceFromOneAddress(t *testing.T) {
+	t.Parallel()
+	m, _ := newManager(t)
+	users := [][2]string{{"ada", "ada-demo-pass"}, {"grace", "grace-demo-pass"}, {"admin", "admin-demo-pass"}, {"nobody", "nobody-demo-pass"}}
+	var mu sync.Mutex
+	var failed []error
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			u := users[i%len(users)]
+			if _, err := m.Login(u[0], u[1], "192.0.2.44"); err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Errorf("%d of 30 correct logins from one address refused, e.g. %v", len(failed), failed[0])
+	}
+}
