@@ -168,7 +168,7 @@ func New(cfg Config) (*Broker, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = Sleep
 	}
 	client := cfg.HTTPClient
 	if client == nil {
@@ -182,8 +182,9 @@ func New(cfg Config) (*Broker, error) {
 	}, nil
 }
 
-// sleep is Config.Sleep on the real clock.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d on the real clock, or until ctx ends (then its error):
+// Config.Sleep's default, and the doctor's wait between polls.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

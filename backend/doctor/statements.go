@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"embedlab/backend/broker"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
@@ -66,7 +67,7 @@ func (r *run) statement(ctx context.Context, token string, q wire.ExecuteStateme
 		if !busy || attempt == 5 {
 			break
 		}
-		if err := sleepCtx(ctx, time.Duration(min(max(a.retryAfter, 1), 5))*time.Second); err != nil {
+		if err := broker.Sleep(ctx, time.Duration(min(max(a.retryAfter, 1), 5))*time.Second); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -85,7 +86,7 @@ func (r *run) statement(ctx context.Context, token string, q wire.ExecuteStateme
 			return nil, &stmtFailure{state: wire.StatementCanceled, id: sr.StatementID,
 				message: fmt.Sprintf("still %s after %s, so embedlab cancelled it (a dataset this slow needs a LIMIT, or a larger warehouse)", sr.Status.State, r.cfg.StatementTimeout)}, nil
 		}
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := broker.Sleep(ctx, wait); err != nil {
 			r.cancelStatement(ctx, token, sr.StatementID)
 			return nil, nil, fmt.Errorf("stopped while statement %s was %s; it was cancelled: %w", sr.StatementID, sr.Status.State, err)
 		}
@@ -138,17 +139,6 @@ func refusal(a answer) *stmtFailure {
 		f.message = said(a)
 	}
 	return f
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // lacksPrivilege finds "does not have SELECT on Table 'main.s.t'" (and USE

@@ -16,12 +16,7 @@ import (
 // embedToken gets a scoped token for one of the user's viewers. The browser
 // names the viewer; the value comes from the viewers file.
 func (s *Server) embedToken(c echo.Context) error {
-	id := strings.TrimSpace(c.QueryParam(api.QueryViewer))
-	if id == "" {
-		return fail(http.StatusBadRequest, "bad_request", "name the viewer: %s?%s=<external_viewer_id>", api.PathEmbedToken, api.QueryViewer)
-	}
-	sess, _ := session.FromContext(c)
-	v, err := s.viewers.Authorize(sess.User, id)
+	v, err := s.queryViewer(c, api.PathEmbedToken)
 	if err != nil {
 		return err
 	}
@@ -66,4 +61,15 @@ func domainProblem(err error) *problem {
 			fix: "pick one of your own viewers", cause: err}
 	}
 	return nil
+}
+
+// queryViewer is the viewer named by ?viewer= on path, if the signed-in user
+// may act as it: the embed-token route and its wait route check alike.
+func (s *Server) queryViewer(c echo.Context, path string) (viewers.Viewer, error) {
+	id := strings.TrimSpace(c.QueryParam(api.QueryViewer))
+	if id == "" {
+		return viewers.Viewer{}, fail(http.StatusBadRequest, "bad_request", "name the viewer: %s?%s=<external_viewer_id>", path, api.QueryViewer)
+	}
+	sess, _ := session.FromContext(c)
+	return s.viewers.Authorize(sess.User, id)
 }

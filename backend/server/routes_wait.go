@@ -2,14 +2,12 @@ package server
 
 import (
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"embedlab/backend/broker"
-	"embedlab/backend/session"
 	"embedlab/shared/api"
 )
 
@@ -80,12 +78,7 @@ func (w *tokenWaits) get(viewer string) api.EmbedTokenWait {
 // embedTokenWait answers GET /api/embed-token/wait?viewer=ID for one of
 // the user's own viewers.
 func (s *Server) embedTokenWait(c echo.Context) error {
-	id := strings.TrimSpace(c.QueryParam(api.QueryViewer))
-	if id == "" {
-		return fail(http.StatusBadRequest, "bad_request", "name the viewer: %s?%s=<external_viewer_id>", api.PathEmbedTokenWait, api.QueryViewer)
-	}
-	sess, _ := session.FromContext(c)
-	v, err := s.viewers.Authorize(sess.User, id)
+	v, err := s.queryViewer(c, api.PathEmbedTokenWait)
 	if err != nil {
 		return err
 	}
