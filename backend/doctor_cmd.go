@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"embedlab/backend/assemble"
 	"embedlab/backend/config"
 	"embedlab/backend/doctor"
 	"embedlab/backend/session"
@@ -46,7 +47,7 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("configuration:\n%w", err)}
 	}
-	vs, vsErr := loadViewers(cfg, func() (*session.Users, error) { return loadUsers(cfg) })
+	vs, vsErr := assemble.LoadViewers(cfg, func() (*session.Users, error) { return assemble.LoadUsers(cfg) })
 	switch *via {
 	case "", doctor.ViaStatements, doctor.ViaEmbedQuery:
 	default:
@@ -70,7 +71,7 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 		for _, id := range strings.Split(*only, ",") {
 			i := slices.IndexFunc(all, func(v viewers.Viewer) bool { return v.ID == strings.TrimSpace(id) })
 			if i < 0 {
-				return &exitError{exitUsage, fmt.Errorf("-viewers: no viewer %q in %s", strings.TrimSpace(id), viewersSource(cfg))}
+				return &exitError{exitUsage, fmt.Errorf("-viewers: no viewer %q in %s", strings.TrimSpace(id), assemble.ViewersSource(cfg))}
 			}
 			opts.Viewers = append(opts.Viewers, all[i])
 		}
@@ -85,7 +86,7 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 	rep := doctor.New(doctor.Config{
 		InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Emulated: cfg.Emulated,
-		Viewers: vs, ViewersErr: vsErr, ViewersSource: viewersSource(cfg), StatementTimeout: *stmtTimeout,
+		Viewers: vs, ViewersErr: vsErr, ViewersSource: assemble.ViewersSource(cfg), StatementTimeout: *stmtTimeout,
 	}).Run(ctx, opts)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -107,24 +108,4 @@ func runDoctor(ctx context.Context, args []string, getenv config.Getenv, stdout,
 		return &exitError{exitChecksFailed, fmt.Errorf("doctor: %d of %d checks failed", n, len(rep.Checks))}
 	}
 	return nil
-}
-
-// viewersSource names where the viewers come from, for messages.
-func viewersSource(cfg *config.Config) string {
-	switch {
-	case cfg.ViewersFile != "":
-		return cfg.ViewersFile
-	case cfg.ExternalViewerID != "":
-		return "EXTERNAL_VIEWER_ID and EXTERNAL_VALUE"
-	}
-	return "viewers.json (bundled)"
-}
-
-// newDoctor is the web page's doctor: the server's settings and viewers.
-func newDoctor(cfg *config.Config, vs *viewers.Set) *doctor.Doctor {
-	return doctor.New(doctor.Config{
-		InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
-		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, Emulated: cfg.Emulated,
-		Viewers: vs, ViewersSource: viewersSource(cfg),
-	})
 }

@@ -14,19 +14,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"embedlab/backend/appsetup"
-	"embedlab/backend/broker"
+	"embedlab/backend/assemble"
 	"embedlab/backend/config"
 	"embedlab/backend/httpserve"
-	"embedlab/backend/server"
-	"embedlab/backend/session"
-	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 )
 
@@ -118,103 +114,6 @@ const usageTemplate = `usage:
       exit codes: 0 no check failed, 1 a check failed, 2 usage or settings
 `
 
-// loadUsers reads the login users: the configured file's, else the bundled
-// demo users.
-func loadUsers(cfg *config.Config) (*session.Users, error) {
-	if cfg.UsersFile == "" {
-		return session.DefaultUsers(), nil
-	}
-	return session.LoadUsers(cfg.UsersFile)
-}
-
-// loadViewers reads the external viewers as configured: a viewers file,
-// the sample apps' single viewer (open to every login user, so users is
-// called only then), or the bundled demo viewers.
-func loadViewers(cfg *config.Config, users func() (*session.Users, error)) (*viewers.Set, error) {
-	switch {
-	case cfg.ViewersFile != "":
-		return viewers.Load(cfg.ViewersFile)
-	case cfg.ExternalViewerID != "":
-		u, err := users()
-		if err != nil {
-			return nil, err
-		}
-		return viewers.FromEnv(cfg.ExternalViewerID, cfg.ExternalValue, u.Names())
-	}
-	return viewers.Default(), nil
-}
-
-// secureOrigin is true when browsers reach embedlab over HTTPS: an https
-// EMBEDLAB_PUBLIC_URL, or inside a Databricks App (always served over
-// HTTPS by the Apps proxy). The session cookie is then Secure and pages
-// send HSTS.
-func secureOrigin(cfg *config.Config) bool {
-	return strings.HasPrefix(cfg.PublicURL, "https://") || cfg.AppName != ""
-}
-
-// sessionOptions configures the sessions: Secure cookies over HTTPS, and,
-// when the key is configured (so sessions survive a restart), sign-outs
-// kept in a file of the data folder so they survive it too.
-func sessionOptions(cfg *config.Config, users *session.Users) session.Options {
-	o := session.Options{Key: cfg.SessionKey, Users: users, Secure: secureOrigin(cfg)}
-	if len(cfg.SessionKey) > 0 {
-		o.RevocationFile = filepath.Join(dataDir(cfg), "sessions.json")
-	}
-	return o
-}
-
-// dataDir is EMBEDLAB_DATA_DIR, else embedlab's folder in the user's cache.
-func dataDir(cfg *config.Config) string {
-	if cfg.DataDir != "" {
-		return cfg.DataDir
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "embedlab")
-	}
-	return filepath.Join(os.TempDir(), "embedlab")
-}
-
-// buildServer assembles the application from the configuration.
-func buildServer(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps, emu *appsetup.Emulated, logger *slog.Logger) (*server.Server, error) {
-	users, err := loadUsers(cfg)
-	if err != nil {
-		return nil, err
-	}
-	vs, err := loadViewers(cfg, func() (*session.Users, error) { return users, nil })
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := session.New(sessionOptions(cfg, users))
-	if err != nil {
-		return nil, err
-	}
-	brk, err := broker.New(broker.Config{InstanceURL: cfg.InstanceURL, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-		Margin: cfg.RefreshMargin, Rate: cfg.UpstreamRate})
-	if err != nil {
-		return nil, err
-	}
-	var lab server.Lab
-	var workshop server.Workshop
-	if emu != nil && emu.Lab != nil {
-		if lab, workshop, err = emu.Lab(brk.Forget); err != nil {
-			return nil, err
-		}
-	}
-	if sessions.KeyGenerated() {
-		logger.Info("no EMBEDLAB_SESSION_KEY: a new session key was made, so sessions end when embedlab restarts")
-	}
-	return server.New(server.Deps{
-		Logger: logger, Sessions: sessions, Viewers: vs, Broker: brk, Ready: workspaceReady(cfg.InstanceURL), Apps: appsCfg,
-		Lab: lab, Workshop: workshop,
-		Settings: server.Settings{
-			Secure:      secureOrigin(cfg),
-			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
-			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
-		},
-		Doctor: newDoctor(cfg, vs), // the /doctor page (doctor_cmd.go)
-	}), nil
-}
-
 func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer, logger *slog.Logger) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see README.md)")
@@ -235,11 +134,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 	}
 	logger.Info("configuration", "config", cfg.String())
 
-	appsCfg, err := appsetup.Setup(ctx, cfg, emu, getenv)
-	if err != nil {
-		return err
-	}
-	e, err := buildServer(cfg, pages, appsCfg, emu, logger)
+	e, err := assemble.App(ctx, cfg, getenv, emu, pages, logger)
 	if err != nil {
 		return err
 	}
@@ -267,24 +162,4 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stdout io.W
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// workspaceReady checks that the workspace's OIDC discovery answers.
-func workspaceReady(instanceURL string) func(ctx context.Context) error {
-	client := &http.Client{Timeout: 3 * time.Second}
-	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, instanceURL+"/oidc/.well-known/oauth-authorization-server", nil)
-		if err != nil {
-			return err
-		}
-		res, err := client.Do(req)
-		if err != nil {
-			return errors.New("discovery did not answer")
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("discovery answered %d", res.StatusCode)
-		}
-		return nil
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"embedlab/backend/assemble"
 	"embedlab/backend/config"
 	"embedlab/shared/api"
 )
@@ -41,7 +42,7 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 			}
 		})
 	}
-	cfgApp := secureOrigin(mustConfig(t, map[string]string{"DATABRICKS_APP_NAME": "embedlab", "DATABRICKS_APP_PORT": "8000", "EMBEDLAB_ALLOW_DEMO_USERS": "true"}))
+	cfgApp := assemble.SecureOrigin(mustConfig(t, map[string]string{"DATABRICKS_APP_NAME": "embedlab", "DATABRICKS_APP_PORT": "8000", "EMBEDLAB_ALLOW_DEMO_USERS": "true"}))
 	if !cfgApp {
 		t.Error("inside a Databricks App the origin is HTTPS: the cookie must be Secure")
 	}

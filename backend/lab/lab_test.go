@@ -1,4 +1,4 @@
-package lab
+package lab_test
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/lab"
 	"embedlab/backend/testkit"
 )
 
-func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *Lab) {
+func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *lab.Lab) {
 	t.Helper()
 	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, secret, err := em.Embedding()
@@ -26,7 +27,7 @@ func setup(t *testing.T) (*emulator.Emulator, *broker.Broker, *Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _, st, err := Wire(em, Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "w.db")}, b.Forget)
+	l, _, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "w.db")}, b.Forget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +47,10 @@ func TestEachToggleShowsAsTheCauseTheUINames(t *testing.T) {
 		id   string
 		kind broker.Kind
 	}{
-		{RevokeSecret, broker.KindBadSecret},
-		{NoCanRun, broker.KindNoCanRun},
-		{Unpublish, broker.KindUnknownDashboard},
-		{RateStorm, broker.KindRateLimited},
+		{lab.RevokeSecret, broker.KindBadSecret},
+		{lab.NoCanRun, broker.KindNoCanRun},
+		{lab.Unpublish, broker.KindUnknownDashboard},
+		{lab.RateStorm, broker.KindRateLimited},
 	} {
 		if _, err := l.Set(c.id, true); err != nil {
 			t.Fatal(err)
@@ -71,7 +72,7 @@ func TestStateTogglesAndReset(t *testing.T) {
 	em, b, l := setup(t)
 	dash, _, _, _ := em.Embedding()
 	ctx := context.Background()
-	for _, id := range []string{ShortLifetime, ClockSkew, DropScope, BlockOrigin} {
+	for _, id := range []string{lab.ShortLifetime, lab.ClockSkew, lab.DropScope, lab.BlockOrigin} {
 		if _, err := l.Set(id, true); err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,14 @@
 package testkit_test
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/session"
 	"embedlab/backend/testkit"
+	"embedlab/shared/api"
 )
 
 func TestIdentitiesAreTheBundledOnes(t *testing.T) {
@@ -31,5 +35,41 @@ func TestIdentitiesAreTheBundledOnes(t *testing.T) {
 	}
 	if !draft {
 		t.Error("the bundled workspace has no unpublished dashboard DraftDashboardID")
+	}
+}
+
+func TestUsersAreTheBundledOnes(t *testing.T) {
+	ours := map[string]string{}
+	for _, u := range []testkit.User{testkit.Ada, testkit.Grace, testkit.Admin, testkit.Nobody} {
+		ours[u.Name] = u.Password
+	}
+	demo := session.DemoPasswords()
+	if len(demo) != len(ours) {
+		t.Errorf("session has %d demo users, testkit %d", len(demo), len(ours))
+	}
+	for _, c := range demo {
+		if ours[c.Name] != c.Password {
+			t.Errorf("demo user %s: testkit's password %q, session's %q", c.Name, ours[c.Name], c.Password)
+		}
+	}
+}
+
+// Serve is main's wiring: the emulator and the app answer, ada signs in
+// and gets a token for her EMEA viewer, and the admin key is printed.
+func TestServeIsTheAppAsServeRunsIt(t *testing.T) {
+	a := testkit.Serve(t, nil)
+	c := testkit.SignedIn(t, a.URL, testkit.Ada)
+	var tok api.EmbedToken
+	r := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	r.JSON(t, &tok)
+	if r.Status != http.StatusOK || tok.Viewer.ExternalValue != "EMEA" {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(a.Out.String(), a.Emulator.AdminKey()) {
+		t.Errorf("serve's output does not give the emulator's admin key:\n%s", a.Out.String())
+	}
+	testkit.NewClient(t, a.URL).Do(http.MethodGet, api.PathViewers, nil).APIError(t, http.StatusUnauthorized, "no_session")
+	if strings.Contains(a.Log.String(), testkit.EmbedderSecret) {
+		t.Error("the secret is in the log")
 	}
 }
