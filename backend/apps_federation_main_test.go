@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
@@ -17,11 +18,11 @@ import (
 // exchanged, or sent as is. Everyone may use their own identity; others'
 // need the role server-identities (admin has it; issue 16, F2).
 func TestFederationThroughTheAPI(t *testing.T) {
-	app := startServe(t, nil)
-	b := signedIn(t, app, "admin", "admin-demo-pass")
+	app, _ := startServe(t, nil)
+	b := testkit.SignedIn(t, app, testkit.Admin)
 
 	var ov api.AppsOverview
-	_, body := b.do(http.MethodGet, app+api.PathApps, nil)
+	body := b.Do(http.MethodGet, api.PathApps, nil).Body
 	if err := json.Unmarshal(body, &ov); err != nil {
 		t.Fatal(err)
 	}
@@ -54,21 +55,21 @@ func TestFederationThroughTheAPI(t *testing.T) {
 	call := func(req api.AppCallRequest, wantStatus int) (api.AppCallResult, string) {
 		t.Helper()
 		req.URL = whoami
-		res, body := b.do(http.MethodPost, app+api.PathAppsCall, req)
+		got := b.Do(http.MethodPost, api.PathAppsCall, req)
 		var r api.AppCallResult
-		_ = json.Unmarshal(body, &r)
-		if res.StatusCode != wantStatus {
-			t.Fatalf("call %+v: %d %s", req, res.StatusCode, body)
+		_ = json.Unmarshal(got.Body, &r)
+		if got.Status != wantStatus {
+			t.Fatalf("call %+v: %d %s", req, got.Status, got.Body)
 		}
-		if strings.Contains(string(body), "eyJ") {
-			t.Fatalf("a token reached the browser: %s", body)
+		if strings.Contains(string(got.Body), "eyJ") {
+			t.Fatalf("a token reached the browser: %s", got.Body)
 		}
-		return r, string(body)
+		return r, string(got.Body)
 	}
 	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated}, 200); r.Status != 200 || r.Claims == nil || r.Claims.Subject != "7001" {
 		t.Fatalf("federated, first identity: %+v", r)
 	}
-	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "embedlab-ci-main"}, 200); r.Status != 200 || r.Claims.Subject != "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58" {
+	if r, _ := call(api.AppCallRequest{Source: api.SourceFederated, Identity: "embedlab-ci-main"}, 200); r.Status != 200 || r.Claims.Subject != testkit.EmbedderID {
 		t.Fatalf("federated workload: %+v", r)
 	}
 	if r, _ := call(api.AppCallRequest{Source: api.SourceIdPDirect, Identity: "ada@example.com"}, 200); r.Status != 401 ||
@@ -89,8 +90,8 @@ func TestFederationThroughTheAPI(t *testing.T) {
 	}
 
 	// ada, without the role: only her own identity is offered and accepted.
-	b = signedIn(t, app, "ada", "ada-demo-pass")
-	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	b = testkit.SignedIn(t, app, testkit.Ada)
+	body = b.Do(http.MethodGet, api.PathApps, nil).Body
 	ov = api.AppsOverview{}
 	if err := json.Unmarshal(body, &ov); err != nil || len(ov.Identities) != 1 || ov.Identities[0].ID != "ada@example.com" {
 		t.Fatalf("ada's identities: %s", body)
@@ -106,8 +107,8 @@ func TestFederationThroughTheAPI(t *testing.T) {
 		}
 	}
 	// nobody has no identity of their own: both sources are greyed out, naming the role.
-	b = signedIn(t, app, "nobody", "nobody-demo-pass")
-	_, body = b.do(http.MethodGet, app+api.PathApps, nil)
+	b = testkit.SignedIn(t, app, testkit.Nobody)
+	body = b.Do(http.MethodGet, api.PathApps, nil).Body
 	ov = api.AppsOverview{}
 	_ = json.Unmarshal(body, &ov)
 	for _, s := range ov.Sources {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -20,7 +22,7 @@ import (
 // port only (issue 16, F6: a listener on evil.localhost:8399 received an
 // all-apis token). And its diagnosis tells the truth about what was sent.
 func TestCallSendsTokensOnlyToApps(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	sps := em.ServicePrincipals()
 	var mu sync.Mutex
 	var got []string

@@ -16,23 +16,14 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 )
-
-func startEmulatorWithApps(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{AppsAddr: "127.0.0.1:0"}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	return em
-}
 
 // cli runs one embedlab command and returns its output and exit code.
 func cli(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testkit.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := run(ctx, args, func(k string) string { return env[k] }, &out, &errOut)
@@ -44,7 +35,7 @@ func cli(t *testing.T, env map[string]string, args ...string) (stdout, stderr st
 }
 
 func TestTokenAndCallCommands(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	sps := em.ServicePrincipals()
 	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "DATABRICKS_CLIENT_ID": sps[0].ID, "DATABRICKS_CLIENT_SECRET": sps[0].Secret,
 		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
@@ -90,7 +81,7 @@ func TestTokenAndCallCommands(t *testing.T) {
 // The CLI's own U2M sign-in: the public client databricks-cli, the browser
 // to the workspace, and the code back on a local port.
 func TestTokenCommandU2M(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	out, errOut, err := cliU2MCall(t, em, "all-apis sql", em.AppURL("sales-sql")+"/api/whoami")
 	if err != nil || !strings.Contains(out, "ada@example.com") || !strings.Contains(errOut, "sql") {
 		t.Fatalf("call: %v\nstdout %s\nstderr %s", err, out, errOut)
@@ -101,7 +92,7 @@ func TestTokenCommandU2M(t *testing.T) {
 // workspace's page when the command prints the URL, as a person would.
 func cliU2MCall(t *testing.T, em *emulator.Emulator, scopes, appURL string) (stdout, stderr string, err error) {
 	t.Helper()
-	return cliU2MCallAs(t, em, "ada@example.com", "ada-demo-pass", scopes, appURL)
+	return cliU2MCallAs(t, em, testkit.WorkspaceAda.Name, testkit.WorkspaceAda.Password, scopes, appURL)
 }
 
 // cliU2MCallAs is cliU2MCall signing in as another workspace user (a
@@ -113,7 +104,7 @@ func cliU2MCallAs(t *testing.T, em *emulator.Emulator, user, password, scopes, a
 		t.Fatal(err)
 	}
 	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL()}
-	var out, errOut syncBuffer
+	var out, errOut testkit.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(context.Background(), []string{"call", "-source", "u2m", "-scopes", scopes, "-callback-port", strconv.Itoa(port), "-v", appURL},
@@ -128,13 +119,13 @@ func cliU2MCallAs(t *testing.T, em *emulator.Emulator, user, password, scopes, a
 			t.Fatalf("no sign-in URL printed: %s", errOut.String())
 		}
 	}
-	b := newBrowser(t)
-	_, page := b.do(http.MethodGet, authURL, nil)
+	b := testkit.NewClient(t, "")
+	page := b.Do(http.MethodGet, authURL, nil).Body
 	f := url.Values{"username": {user}, "password": {password}, "action": {"allow"}}
 	for _, m := range hiddenRE.FindAllStringSubmatch(string(page), -1) {
 		f.Set(m[1], m[2])
 	}
-	res, err := b.c.PostForm(strings.SplitN(authURL, "?", 2)[0], f)
+	res, err := b.HTTP.PostForm(strings.SplitN(authURL, "?", 2)[0], f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +134,8 @@ func cliU2MCallAs(t *testing.T, em *emulator.Emulator, user, password, scopes, a
 	if !strings.HasPrefix(back, "http://localhost:"+strconv.Itoa(port)) {
 		t.Fatalf("redirected to %q", back)
 	}
-	if _, body := b.do(http.MethodGet, back, nil); !strings.Contains(string(body), "Signed in") {
-		t.Fatalf("callback page: %s", body)
+	if r := b.Do(http.MethodGet, back, nil); !strings.Contains(string(r.Body), "Signed in") {
+		t.Fatalf("callback page: %s", r.Body)
 	}
 	select {
 	case err = <-done:

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -21,12 +21,7 @@ import (
 // settings of a real workspace pointing at it.
 func doctorEnv(t *testing.T, dashboardFile string) (*emulator.Emulator, map[string]string) {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{DashboardFile: dashboardFile, AppsAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	em := testkit.Emulator(t, emulator.Options{DashboardFile: dashboardFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	dash, id, secret, err := em.Embedding()
 	if err != nil {
 		t.Fatal(err)
@@ -117,21 +112,19 @@ func TestDoctorCommandInEmulatorMode(t *testing.T) {
 
 // The web page's route: a session, the user's own viewers, this app's origin.
 func TestDoctorThroughTheAPI(t *testing.T) {
-	app := startServe(t, nil)
-	res, _ := newBrowser(t).do(http.MethodGet, app+api.PathDoctor, nil)
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("without a session: %d", res.StatusCode)
+	app, _ := startServe(t, nil)
+	if r := testkit.NewClient(t, app).Do(http.MethodGet, api.PathDoctor, nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("without a session: %d", r.Status)
 	}
-	get := func(user, password string) api.DoctorReport {
-		b := signedIn(t, app, user, password)
-		res, body := b.do(http.MethodGet, app+api.PathDoctor+"?isolation=1", nil)
+	get := func(u testkit.User) api.DoctorReport {
+		r := testkit.SignedIn(t, app, u).Do(http.MethodGet, api.PathDoctor+"?isolation=1", nil)
 		var rep api.DoctorReport
-		if res.StatusCode != 200 || json.Unmarshal(body, &rep) != nil {
-			t.Fatalf("doctor: %d %s", res.StatusCode, body)
+		if r.Status != 200 || json.Unmarshal(r.Body, &rep) != nil {
+			t.Fatalf("doctor: %d %s", r.Status, r.Body)
 		}
 		return rep
 	}
-	rep := get("ada", "ada-demo-pass")
+	rep := get(testkit.Ada)
 	for _, c := range rep.Checks {
 		want := api.StatusPass
 		if c.ID == api.CheckOrigin {
@@ -149,7 +142,7 @@ func TestDoctorThroughTheAPI(t *testing.T) {
 	if rep.Origin != app || len(rep.Isolation.Viewers) != 2 {
 		t.Errorf("origin %s, isolation viewers %+v: want ada's two", rep.Origin, rep.Isolation.Viewers)
 	}
-	if iso := get("nobody", "nobody-demo-pass").Isolation; iso.Status != api.StatusSkip {
+	if iso := get(testkit.Nobody).Isolation; iso.Status != api.StatusSkip {
 		t.Errorf("a user without viewers: isolation %s %s", iso.Status, iso.Reason)
 	}
 }

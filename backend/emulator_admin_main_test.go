@@ -11,20 +11,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"embedlab/backend/testkit"
 )
 
 // emulatorLines runs "embedlab emulator" with env and returns its terminal
 // lines up to the last start-up line, its log and a stop function.
-func emulatorLines(t *testing.T, env map[string]string, args ...string) (out []string, logs *strings.Builder, stop func()) {
+func emulatorLines(t *testing.T, env map[string]string, args ...string) (out []string, logs *testkit.Buffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs = &strings.Builder{}
-	var logMu sync.Mutex
+	logs = &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		args := append([]string{"emulator", "-addr", "127.0.0.1:0", "-apps-addr", "127.0.0.1:0", "-idp-addr", "127.0.0.1:0"}, args...)
-		done <- run(ctx, args, func(k string) string { return env[k] }, pw, lockedWriter{&logMu, logs})
+		done <- run(ctx, args, func(k string) string { return env[k] }, pw, logs)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -48,17 +49,6 @@ func emulatorLines(t *testing.T, env map[string]string, args ...string) (out []s
 	}
 	t.Cleanup(stop)
 	return out, logs, stop
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 func putClock(t *testing.T, base, key string) int {

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -16,7 +18,7 @@ import (
 // but embedlab (no curl, no jq): `embedlab exchange` as the participant's
 // own service principal turns each green, and prints the decoded claims.
 func TestExchangeCommandDoesTheExercisesWithoutCurlOrJq(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, _, _ := em.Embedding()
 	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "w.db")}, nil)
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 // serves normal requests before and after. (The emulator's own 16 KB limit
 // is tested in backend/emulator; bodies in backend/server.)
 func TestOversizedHeadersAreRefused(t *testing.T) {
-	health := startServe(t, nil) + "/api/health"
+	app, _ := startServe(t, nil)
+	health := app + "/api/health"
 
 	send := func(name, value string) int {
 		t.Helper()

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"embedlab/backend/httpserve"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -49,10 +50,10 @@ func raw(t *testing.T, app, request string) (*http.Response, string) {
 // (issue 16, F8: plain text, "404 page not found", "name the viewer"); a
 // page that does not exist gets a page in the app's style.
 func TestEveryErrorIsJSONOnTheAPI(t *testing.T) {
-	app := startServe(t, nil)
+	app, _ := startServe(t, nil)
 	host := strings.TrimPrefix(app, "http://")
-	b := signedIn(t, app, "ada", "ada-demo-pass")
-	cookie := b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: host})[0]
+	b := testkit.SignedIn(t, app, testkit.Ada)
+	cookie := b.HTTP.Jar.Cookies(&url.URL{Scheme: "http", Host: host})[0]
 
 	checkJSON := func(name string, res *http.Response, body string, status int, code string) api.Error {
 		t.Helper()
@@ -93,7 +94,7 @@ func TestEveryErrorIsJSONOnTheAPI(t *testing.T) {
 // limit, their goroutines freed, while normal requests keep being served
 // (issue 16, F5: no answer after 150 s, 1,011 goroutines kept).
 func TestStalledBodiesAreFreed(t *testing.T) {
-	app := startServe(t, nil)
+	app, _ := startServe(t, nil)
 	host := strings.TrimPrefix(app, "http://")
 	runtime.GC()
 	before := runtime.NumGoroutine()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"embedlab/backend/roomsim"
+	"embedlab/backend/testkit"
 )
 
 // roomLogins runs `embedlab room` for n participants and returns their
@@ -18,7 +19,7 @@ import (
 func roomLogins(t *testing.T, n int) (string, []roomsim.Login, roomsim.Login) {
 	t.Helper()
 	file := t.TempDir() + "/room-users.json"
-	var out syncBuffer
+	var out testkit.Buffer
 	if err := run(context.Background(), []string{"room", "-participants", itoa(n), "-out", file}, nil, &out, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
@@ -24,40 +24,10 @@ import (
 // but nothing answers it unless it was bound for the room.
 const roomHost = "127.0.0.2"
 
-// startRoom runs `embedlab serve` with EMBEDLAB_ROOM_HOST and returns the
-// app's room URL and serve's output.
-func startRoom(t *testing.T, extra map[string]string) (string, *syncBuffer) {
+// startRoom runs `embedlab serve` in a room on roomHost (startServe).
+func startRoom(t *testing.T, extra map[string]string) (string, *testkit.Buffer) {
 	t.Helper()
-	if ln, err := net.Listen("tcp", roomHost+":0"); err != nil {
-		t.Skipf("this machine has no %s loopback alias: %v", roomHost, err)
-	} else {
-		ln.Close()
-	}
-	port := freePort(t)
-	envs := map[string]string{"PORT": strconv.Itoa(port), "EMBEDLAB_ROOM_HOST": roomHost, "EMBEDLAB_EMULATOR_ADDR": roomHost + ":0",
-		"EMBEDLAB_DATA_DIR": t.TempDir()}
-	for k, v := range extra {
-		envs[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, out, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	app := "http://" + roomHost + ":" + strconv.Itoa(port)
-	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "app on "+app); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start in a room:\n%s", out.String())
-		}
-	}
-	return app, out
+	return startServe(t, with(extra, "EMBEDLAB_ROOM_HOST", roomHost))
 }
 
 // In a room, the app, the emulator, its embed page, the Apps proxy (in
@@ -79,30 +49,30 @@ func TestRoomServesEverythingOnTheRoomAddress(t *testing.T) {
 		}
 	}
 
-	b := signedIn(t, app, "admin", "admin-demo-pass") // M2M below needs server-identities
+	b := testkit.SignedIn(t, app, testkit.Admin) // M2M below needs server-identities
 	var es api.EmbedSettings
-	res, body := b.do(http.MethodGet, app+api.PathEmbedSettings, nil)
-	if res.StatusCode != 200 || json.Unmarshal(body, &es) != nil || !strings.HasPrefix(es.InstanceURL, "http://"+roomHost+":") {
-		t.Fatalf("embed settings: %d %s", res.StatusCode, body)
+	r := b.Do(http.MethodGet, api.PathEmbedSettings, nil)
+	if r.Status != 200 || json.Unmarshal(r.Body, &es) != nil || !strings.HasPrefix(es.InstanceURL, "http://"+roomHost+":") {
+		t.Fatalf("embed settings: %d %s", r.Status, r.Body)
 	}
 	// The embed page, from the room, lets the app's room origin frame it.
-	res, body = b.do(http.MethodGet, wire.EmbedURL(es.InstanceURL, es.WorkspaceID, es.DashboardID, "", ""), nil)
-	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors") ||
-		!strings.Contains(res.Header.Get("Content-Security-Policy"), app) {
-		t.Fatalf("embed page: %d CSP %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
+	r = b.Do(http.MethodGet, wire.EmbedURL(es.InstanceURL, es.WorkspaceID, es.DashboardID, "", ""), nil)
+	if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Security-Policy"), "frame-ancestors") ||
+		!strings.Contains(r.Header.Get("Content-Security-Policy"), app) {
+		t.Fatalf("embed page: %d CSP %q", r.Status, r.Header.Get("Content-Security-Policy"))
 	}
 	// A viewer's token through the room, then the dashboard's rows with it.
 	var tok api.EmbedToken
-	res, body = b.do(http.MethodGet, app+api.PathEmbedToken+"?viewer=viewer-emea", nil)
-	if res.StatusCode != 200 || json.Unmarshal(body, &tok) != nil || tok.Token == "" {
-		t.Fatalf("embed token through the room: %d %s", res.StatusCode, body)
+	r = b.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	if r.Status != 200 || json.Unmarshal(r.Body, &tok) != nil || tok.Token == "" {
+		t.Fatalf("embed token through the room: %d %s", r.Status, r.Body)
 	}
 
 	// Apps in port form on the room's address, and a call to one.
 	var ov api.AppsOverview
-	res, body = b.do(http.MethodGet, app+api.PathApps, nil)
-	if res.StatusCode != 200 || json.Unmarshal(body, &ov) != nil || len(ov.Apps) < 3 {
-		t.Fatalf("apps: %d %s", res.StatusCode, body)
+	r = b.Do(http.MethodGet, api.PathApps, nil)
+	if r.Status != 200 || json.Unmarshal(r.Body, &ov) != nil || len(ov.Apps) < 3 {
+		t.Fatalf("apps: %d %s", r.Status, r.Body)
 	}
 	urls := map[string]string{}
 	portForm := regexp.MustCompile(`^http://` + regexp.QuoteMeta(roomHost) + `:[0-9]+$`)
@@ -116,36 +86,36 @@ func TestRoomServesEverythingOnTheRoomAddress(t *testing.T) {
 		t.Fatalf("two apps share an origin: %v", urls)
 	}
 	// The server's own identities are for a user with server-identities.
-	b = signedIn(t, app, "admin", "admin-demo-pass")
-	var r api.AppCallResult
-	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-api"] + "/api/whoami"})
-	if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil || r.Status != 200 {
-		t.Fatalf("m2m call in port form: %d %s", res.StatusCode, body)
+	b = testkit.SignedIn(t, app, testkit.Admin)
+	var call api.AppCallResult
+	r = b.Do(http.MethodPost, api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-api"] + "/api/whoami"})
+	if r.Status != 200 || json.Unmarshal(r.Body, &call) != nil || call.Status != 200 {
+		t.Fatalf("m2m call in port form: %d %s", r.Status, r.Body)
 	}
 	// The stopped app stays stopped in port form: the port names the app.
-	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-archive"] + "/api/whoami"})
-	if json.Unmarshal(body, &r) != nil || r.Status != 404 {
-		t.Fatalf("stopped app in port form: %d %s", res.StatusCode, body)
+	r = b.Do(http.MethodPost, api.PathAppsCall, api.AppCallRequest{Source: api.SourceM2M, URL: urls["sales-archive"] + "/api/whoami"})
+	if json.Unmarshal(r.Body, &call) != nil || call.Status != 404 {
+		t.Fatalf("stopped app in port form: %d %s", r.Status, r.Body)
 	}
 	// Federation: the identity provider on the room's address issues a
 	// token the workspace exchanges (its issuer URL names the room).
-	res, body = b.do(http.MethodPost, app+api.PathAppsCall, api.AppCallRequest{Source: api.SourceFederated, URL: urls["sales-api"] + "/api/whoami"})
-	if json.Unmarshal(body, &r) != nil || r.Status != 200 {
-		t.Fatalf("federated call in a room: %d %s", res.StatusCode, body)
+	r = b.Do(http.MethodPost, api.PathAppsCall, api.AppCallRequest{Source: api.SourceFederated, URL: urls["sales-api"] + "/api/whoami"})
+	if json.Unmarshal(r.Body, &call) != nil || call.Status != 200 {
+		t.Fatalf("federated call in a room: %d %s", r.Status, r.Body)
 	}
 	idp := regexp.MustCompile(`identity provider on (http://\S+)`).FindStringSubmatch(out.String())
-	res, body = b.do(http.MethodGet, idp[1]+"/.well-known/openid-configuration", nil)
+	r = b.Do(http.MethodGet, idp[1]+"/.well-known/openid-configuration", nil)
 	var disc struct {
 		Issuer string `json:"issuer"`
 	}
-	if res.StatusCode != 200 || json.Unmarshal(body, &disc) != nil || disc.Issuer != idp[1] {
-		t.Fatalf("identity provider discovery from the room: %d %s", res.StatusCode, body)
+	if r.Status != 200 || json.Unmarshal(r.Body, &disc) != nil || disc.Issuer != idp[1] {
+		t.Fatalf("identity provider discovery from the room: %d %s", r.Status, r.Body)
 	}
 	// U2M's redirect URI is the app's room URL: the sign-in starts there.
-	res, body = b.do(http.MethodPost, app+api.PathAppsLogin, api.AppsLoginRequest{Scopes: []string{"all-apis"}})
+	r = b.Do(http.MethodPost, api.PathAppsLogin, api.AppsLoginRequest{Scopes: []string{"all-apis"}})
 	var login api.AppsLoginResponse
-	if res.StatusCode != 200 || json.Unmarshal(body, &login) != nil {
-		t.Fatalf("u2m start: %d %s", res.StatusCode, body)
+	if r.Status != 200 || json.Unmarshal(r.Body, &login) != nil {
+		t.Fatalf("u2m start: %d %s", r.Status, r.Body)
 	}
 	au, _ := url.Parse(login.AuthorizationURL)
 	if au.Hostname() != roomHost || au.Query().Get("redirect_uri") != app+api.PathAppsCallback {
@@ -185,7 +155,7 @@ func TestCallAllowsOnlyTheRoomsOwnPortFormApps(t *testing.T) {
 // with the join code printed beside their name; it never overwrites one.
 func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
 	file := t.TempDir() + "/room-users.json"
-	var out, errs syncBuffer
+	var out, errs testkit.Buffer
 	if err := run(context.Background(), []string{"room", "-names", "alice,bob", "-out", file}, nil, &out, &errs); err != nil {
 		t.Fatalf("%v %s", err, errs.String())
 	}
@@ -197,10 +167,9 @@ func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
 		t.Fatalf("codes: %v\n%s", codes, out.String())
 	}
 	app, _ := startRoom(t, map[string]string{"EMBEDLAB_USERS_FILE": file})
-	signedIn(t, app, "alice", codes["alice"])
-	b := newBrowser(t)
-	if res, _ := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "alice", Password: codes["bob"]}); res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("bob's code let alice in: %d", res.StatusCode)
+	testkit.SignedIn(t, app, testkit.User{Name: "alice", Password: codes["alice"]})
+	if r := testkit.NewClient(t, app).Login(testkit.User{Name: "alice", Password: codes["bob"]}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("bob's code let alice in: %d", r.Status)
 	}
 	if err := run(context.Background(), []string{"room", "-out", file}, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Fatalf("overwrote the file: %v", err)
@@ -210,24 +179,24 @@ func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
 // The trainer resets one participant through the API; a participant may
 // not, and the others' progress stays.
 func TestTrainerResetsOneParticipant(t *testing.T) {
-	app := startServe(t, map[string]string{"EMBEDLAB_DATA_DIR": t.TempDir()})
-	ada, grace := signedIn(t, app, "ada", "ada-demo-pass"), signedIn(t, app, "grace", "grace-demo-pass")
-	for _, b := range []*browser{ada, grace} {
-		if res, body := b.do(http.MethodPost, app+api.PathWorkshopStart, api.ExerciseRef{ID: "sp-token"}); res.StatusCode != 200 {
-			t.Fatalf("start: %d %s", res.StatusCode, body)
+	app, _ := startServe(t, map[string]string{"EMBEDLAB_DATA_DIR": t.TempDir()})
+	ada, grace := testkit.SignedIn(t, app, testkit.Ada), testkit.SignedIn(t, app, testkit.Grace)
+	for _, b := range []*testkit.Client{ada, grace} {
+		if r := b.Do(http.MethodPost, api.PathWorkshopStart, api.ExerciseRef{ID: "sp-token"}); r.Status != 200 {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
 		}
 	}
-	if res, _ := ada.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{User: "grace"}); res.StatusCode != http.StatusForbidden {
-		t.Fatalf("a participant reset another: %d", res.StatusCode)
+	if r := ada.Do(http.MethodPost, api.PathTrainerReset, api.TrainerReset{User: "grace"}); r.Status != http.StatusForbidden {
+		t.Fatalf("a participant reset another: %d", r.Status)
 	}
-	admin := signedIn(t, app, "admin", "admin-demo-pass")
-	if res, _ := admin.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{}); res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("a reset naming nobody: %d", res.StatusCode)
+	admin := testkit.SignedIn(t, app, testkit.Admin)
+	if r := admin.Do(http.MethodPost, api.PathTrainerReset, api.TrainerReset{}); r.Status != http.StatusBadRequest {
+		t.Fatalf("a reset naming nobody: %d", r.Status)
 	}
-	res, body := admin.do(http.MethodPost, app+api.PathTrainerReset, api.TrainerReset{User: "grace"})
+	r := admin.Do(http.MethodPost, api.PathTrainerReset, api.TrainerReset{User: "grace"})
 	var tr api.Trainer
-	if res.StatusCode != 200 || json.Unmarshal(body, &tr) != nil {
-		t.Fatalf("reset: %d %s", res.StatusCode, body)
+	if r.Status != 200 || json.Unmarshal(r.Body, &tr) != nil {
+		t.Fatalf("reset: %d %s", r.Status, r.Body)
 	}
 	for _, p := range tr.Participants {
 		switch {

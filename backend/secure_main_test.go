@@ -10,6 +10,7 @@ import (
 
 	"embedlab/backend/assemble"
 	"embedlab/backend/config"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -26,17 +27,17 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 		{"https public URL", map[string]string{"EMBEDLAB_PUBLIC_URL": "https://embedlab.example.com"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			app := startServe(t, c.env)
-			b := newBrowser(t)
-			res, body := b.do(http.MethodPost, app+api.PathSession, api.LoginRequest{Name: "ada", Password: "ada-demo-pass"})
-			if res.StatusCode != 200 {
-				t.Fatalf("login: %d %s", res.StatusCode, body)
+			app, _ := startServe(t, c.env)
+			b := testkit.NewClient(t, app)
+			r := b.Login(testkit.Ada)
+			if r.Status != 200 {
+				t.Fatalf("login: %d %s", r.Status, r.Body)
 			}
-			cookie := res.Header.Get("Set-Cookie")
+			cookie := r.Header.Get("Set-Cookie")
 			if got := strings.Contains(cookie, "; Secure"); got != c.secure {
 				t.Errorf("Set-Cookie %q: Secure %t, want %t", cookie, got, c.secure)
 			}
-			page, _ := b.do(http.MethodGet, app+"/login", nil)
+			page := b.Do(http.MethodGet, "/login", nil)
 			if got := page.Header.Get("Strict-Transport-Security") != ""; got != c.secure {
 				t.Errorf("HSTS %q, want it %t", page.Header.Get("Strict-Transport-Security"), c.secure)
 			}
@@ -62,18 +63,18 @@ func mustConfig(t *testing.T, env map[string]string) *config.Config {
 // cookie signed out before the restart was valid after it).
 func TestSignOutSurvivesARestart(t *testing.T) {
 	env := map[string]string{"EMBEDLAB_SESSION_KEY": strings.Repeat("k", 48), "EMBEDLAB_DATA_DIR": t.TempDir()}
-	first := startServe(t, env)
-	out, kept := signedIn(t, first, "ada", "ada-demo-pass"), signedIn(t, first, "ada", "ada-demo-pass")
-	cookie := func(b *browser) string {
+	first, _ := startServe(t, env)
+	out, kept := testkit.SignedIn(t, first, testkit.Ada), testkit.SignedIn(t, first, testkit.Ada)
+	cookie := func(b *testkit.Client) string {
 		u, _ := url.Parse(first)
-		return b.c.Jar.Cookies(u)[0].String()
+		return b.HTTP.Jar.Cookies(u)[0].String()
 	}
 	outCookie, keptCookie := cookie(out), cookie(kept)
-	if res, _ := out.do(http.MethodDelete, first+api.PathSession, nil); res.StatusCode != 204 {
-		t.Fatalf("sign out: %d", res.StatusCode)
+	if r := out.Do(http.MethodDelete, api.PathSession, nil); r.Status != 204 {
+		t.Fatalf("sign out: %d", r.Status)
 	}
 
-	second := startServe(t, env) // the restart: same key, same data folder
+	second, _ := startServe(t, env) // the restart: same key, same data folder
 	whoami := func(c string) int {
 		req, _ := http.NewRequest(http.MethodGet, second+api.PathSession, nil)
 		req.Header.Set("Cookie", c)

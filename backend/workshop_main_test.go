@@ -13,6 +13,7 @@ import (
 
 	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -20,7 +21,7 @@ import (
 // then embedlab's CLI (its run function) for the fix. A 200 for another
 // caller first leaves it red with the second step's hint.
 func TestAppExerciseWithTheCLI(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	sps := em.ServicePrincipals()
 	dash, id, _, _ := em.Embedding()
 	progress := filepath.Join(t.TempDir(), "workshop.db")
@@ -105,7 +106,7 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 // gets 401 from sales-sql and stays red with the near-miss hint; signing in
 // again with sql turns it green.
 func TestU2MExerciseWithTheCLI(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, _, _ := em.Embedding()
 	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, nil)
 	if err != nil {

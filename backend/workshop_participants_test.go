@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -17,7 +19,7 @@ import (
 // checkpoint green, and each sees the hint for their own attempt only.
 // The identities survive a restart and a reset of the workspace.
 func TestParticipantsCallsCountOnlyForThemselves(t *testing.T) {
-	em := startEmulatorWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	dash, id, _, _ := em.Embedding()
 	progress := filepath.Join(t.TempDir(), "workshop.db")
 	lb, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
