@@ -73,6 +73,7 @@ func Server(cfg *config.Config, pages []api.DashboardPage, appsCfg *server.Apps,
 			Secure:      SecureOrigin(cfg),
 			InstanceURL: cfg.InstanceURL, WorkspaceID: cfg.WorkspaceID, DashboardID: cfg.DashboardID,
 			Emulated: cfg.Emulated, DemoUsers: cfg.Emulated && cfg.UsersFile == "", RefreshMargin: cfg.RefreshMargin, Pages: pages,
+			WebDir: cfg.WebDir,
 		},
 		// The /doctor page: the server's own settings and viewers.
 		Doctor: doctor.New(doctor.Config{

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -18,12 +17,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
-	"embedlab/backend/emulator"
-	"embedlab/backend/server"
 	"embedlab/backend/session"
-	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 )
 
@@ -349,40 +344,22 @@ type app struct {
 
 func (a *app) close() { _ = a.srv.Close() }
 
-// startApp serves the app on loopback, as backend/e2e's newStack does: the
-// workspace lets the app's origin frame its dashboards, the settings list
-// the dashboard's pages, and the go-app Version derives from the files.
+// startApp serves the app on loopback as `embedlab serve` does (s.app: the
+// bundled viewers, the broker at the workspace's pace, web as /web/), and
+// lets its origin frame the workspace's dashboards.
 func startApp(s *stack, web string) (*app, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := s.app("", workspaceRate, web)
 	if err != nil {
 		return nil, err
 	}
-	base := "http://" + ln.Addr().String()
-	if err := s.em.Update(func(st *emulator.State) { st.EmbeddingOrigins = append(st.EmbeddingOrigins, base) }); err != nil {
-		_ = ln.Close()
-		return nil, err
-	}
-	brk, err := broker.New(broker.Config{InstanceURL: s.em.URL(), ClientID: s.clientID, ClientSecret: s.clientSecret, Rate: workspaceRate})
+	base, hs, err := listen(srv)
 	if err != nil {
-		_ = ln.Close()
 		return nil, err
 	}
-	sessions, err := session.New(session.Options{})
-	if err != nil {
-		_ = ln.Close()
+	if err := s.em.AllowEmbeddingOrigin(base); err != nil {
+		_ = hs.Close()
 		return nil, err
 	}
-	var pages []api.DashboardPage
-	for _, p := range s.em.Pages(s.dashboardID) {
-		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
-	}
-	srv := server.New(server.Deps{
-		Logger: quiet, Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
-		Settings: server.Settings{InstanceURL: s.em.URL(), WorkspaceID: s.em.WorkspaceID(), DashboardID: s.dashboardID,
-			Emulated: true, DemoUsers: true, RefreshMargin: 5 * time.Minute, Pages: pages, WebDir: web},
-	})
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
 	return &app{url: base, srv: hs}, nil
 }
 

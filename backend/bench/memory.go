@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,16 +15,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"embedlab/backend/assemble"
+	"embedlab/backend/config"
 )
 
 // The memory measurement runs the backend alone in a child process (this
 // program again, with childEnv set), so the emulator and the load
-// generator are not counted. The child prints "listening URL", serves until
-// its stdin closes, and answers childMemPath with its memory.
+// generator are not counted. The child is embedlab as assemble wires it for
+// a real workspace (the emulator, at its URL, stands for one): it prints
+// "listening URL", serves until its stdin closes, and answers childMemPath
+// with its memory.
 const (
 	childEnv     = "EMBEDLAB_BENCH_CHILD"
-	childConfig  = "EMBEDLAB_BENCH_CONFIG" // backendConfig as JSON
-	childViewers = "EMBEDLAB_BENCH_VIEWERS"
+	childConfig  = "EMBEDLAB_BENCH_CONFIG" // the child's settings (environment variables) as JSON
 	childMemPath = "/_bench/memory"
 )
 
@@ -38,7 +41,8 @@ type memStats struct {
 	// SettledRSS is VmRSS once the runtime has returned the pages the
 	// filling left free, as its background scavenger does over minutes.
 	SettledRSS uint64 `json:"settled_rss"`
-	Cached     int    `json:"cached"`
+	// Cached is the backend's embedlab_token_cache_entries (/metrics).
+	Cached int `json:"-"`
 }
 
 func measureMemory(ctx context.Context, e *env) ([]Row, error) {
@@ -50,11 +54,12 @@ func measureMemory(ctx context.Context, e *env) ([]Row, error) {
 		return nil, err
 	}
 	n := e.opts.memoryViewers
-	_, ids, err := benchViewers(n)
+	file, ids, err := benchViewers(s.dir, n)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := startChild(s.config(unlimited), n)
+	ch, err := startChild(map[string]string{"INSTANCE_URL": s.em.URL(), "WORKSPACE_ID": s.em.WorkspaceID(), "DASHBOARD_ID": s.dashboardID,
+		"SERVICE_PRINCIPAL_ID": s.clientID, "SERVICE_PRINCIPAL_SECRET": s.clientSecret, "EMBEDLAB_VIEWERS_FILE": file, "EMBEDLAB_DATA_DIR": s.dir})
 	if err != nil {
 		return nil, err
 	}
@@ -105,17 +110,17 @@ type child struct {
 	url   string
 }
 
-func startChild(c backendConfig, viewers int) (*child, error) {
+func startChild(settings map[string]string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := json.Marshal(c)
+	cfg, err := json.Marshal(settings)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), childEnv+"=backend", childConfig+"="+string(cfg), childViewers+"="+strconv.Itoa(viewers))
+	cmd.Env = append(os.Environ(), childEnv+"=backend", childConfig+"="+string(cfg))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -177,24 +182,27 @@ func (c *child) memory(ctx context.Context) (memStats, error) {
 	if res.StatusCode != http.StatusOK {
 		return m, fmt.Errorf("memory: %d", res.StatusCode)
 	}
-	return m, json.NewDecoder(res.Body).Decode(&m)
+	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
+		return m, err
+	}
+	cached, err := metric(ctx, c.url, "embedlab_token_cache_entries")
+	m.Cached = int(cached)
+	return m, err
 }
 
 // runChild is the child's main: the backend and the memory endpoint.
 func runChild() error {
-	var c backendConfig
-	if err := json.Unmarshal([]byte(os.Getenv(childConfig)), &c); err != nil {
+	var settings map[string]string
+	if err := json.Unmarshal([]byte(os.Getenv(childConfig)), &settings); err != nil {
 		return fmt.Errorf("%s: %w", childConfig, err)
 	}
-	n, err := strconv.Atoi(os.Getenv(childViewers))
-	if err != nil {
-		return fmt.Errorf("%s: %w", childViewers, err)
-	}
-	vs, _, err := benchViewers(n)
+	getenv := func(k string) string { return settings[k] }
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	srv, brk, err := newServer(c, vs)
+	cfg.UpstreamRate = unlimited // above what EMBEDLAB_UPSTREAM_RATE accepts
+	srv, err := assemble.App(context.Background(), cfg, getenv, nil, nil, quiet)
 	if err != nil {
 		return err
 	}
@@ -207,15 +215,13 @@ func runChild() error {
 		runtime.ReadMemStats(&ms)
 		rss := vmRSS()
 		debug.FreeOSMemory()
-		_ = json.NewEncoder(w).Encode(memStats{HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, Sys: ms.Sys, RSS: rss, SettledRSS: vmRSS(), Cached: brk.Cached()})
+		_ = json.NewEncoder(w).Encode(memStats{HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, Sys: ms.Sys, RSS: rss, SettledRSS: vmRSS()})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, hs, err := listen(mux)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	fmt.Printf("listening http://%s\n", ln.Addr())
+	fmt.Printf("listening %s\n", base)
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes it
 	return hs.Close()
 }

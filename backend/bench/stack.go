@@ -12,17 +12,21 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"embedlab/backend/broker"
+	"embedlab/backend/appsetup/emulated"
+	"embedlab/backend/assemble"
+	"embedlab/backend/config"
 	"embedlab/backend/emulator"
+	"embedlab/backend/httpserve"
 	"embedlab/backend/server"
-	"embedlab/backend/session"
-	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
@@ -35,26 +39,43 @@ const unlimited = 1e9
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// stack is the in-process workspace emulator the backends talk to.
+// stack is the in-process workspace emulator the backends talk to, started
+// as `embedlab serve` starts it when no workspace is configured.
 type stack struct {
 	em                                  *emulator.Emulator
 	dashboardID, clientID, clientSecret string
+	// ws describes the emulator to assemble; cfg is serve's configuration
+	// pointed at it, which every backend starts from; dir holds their data
+	// folder and viewers files.
+	ws  *emulated.Workspace
+	cfg config.Config
+	dir string
 }
 
 func newStack() (*stack, error) {
-	em, err := emulator.Start(emulator.Options{Logger: quiet}, "127.0.0.1:0")
+	dir, err := os.MkdirTemp("", "embedlab-bench-")
 	if err != nil {
 		return nil, err
 	}
-	dash, id, secret, err := em.Embedding()
+	env := map[string]string{"EMBEDLAB_EMULATOR_ADDR": "127.0.0.1:0", "EMBEDLAB_DATA_DIR": dir}
+	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
-		_ = em.Shutdown(context.Background())
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	return &stack{em: em, dashboardID: dash, clientID: id, clientSecret: secret}, nil
+	ws, err := emulated.Start(cfg, io.Discard, quiet)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &stack{em: ws.Emulator, dashboardID: cfg.DashboardID, clientID: cfg.ClientID, clientSecret: cfg.ClientSecret,
+		ws: ws, cfg: *cfg, dir: dir}, nil
 }
 
-func (s *stack) close() { _ = s.em.Shutdown(context.Background()) }
+func (s *stack) close() {
+	_ = s.em.Shutdown(context.Background())
+	_ = os.RemoveAll(s.dir)
+}
 
 // upstreamCalls counts the token and tokeninfo calls in the emulator's
 // request log after seq; exact is false when the log dropped some.
@@ -77,9 +98,10 @@ func (s *stack) lastSeq() int64 {
 	return last
 }
 
-// benchViewers makes n viewers, all open to benchUser, with opaque ids and
-// the demo dashboard's regions as values.
-func benchViewers(n int) (*viewers.Set, []string, error) {
+// benchViewers writes a viewers file (EMBEDLAB_VIEWERS_FILE) of n viewers
+// into dir, all open to benchUser, with opaque ids and the demo dashboard's
+// regions as values.
+func benchViewers(dir string, n int) (file string, ids []string, err error) {
 	type entry struct {
 		ID    string   `json:"id"`
 		Value string   `json:"external_value"`
@@ -87,81 +109,109 @@ func benchViewers(n int) (*viewers.Set, []string, error) {
 	}
 	regions := []string{"EMEA", "AMER", "APAC"}
 	list := make([]entry, n)
-	ids := make([]string, n)
+	ids = make([]string, n)
 	for i := range list {
 		ids[i] = fmt.Sprintf("bench-viewer-%06d", i)
 		list[i] = entry{ID: ids[i], Value: regions[i%len(regions)], Users: []string{benchUser}}
 	}
 	data, err := json.Marshal(map[string]any{"viewers": list})
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
-	set, err := viewers.Parse("bench viewers", data)
-	return set, ids, err
+	file = filepath.Join(dir, fmt.Sprintf("viewers-%d.json", n))
+	return file, ids, os.WriteFile(file, data, 0o600)
 }
 
 // backend is one embedlab backend, with a fresh token cache, on loopback.
 type backend struct {
-	url    string
-	broker *broker.Broker
-	srv    *http.Server
+	url string
+	srv *http.Server
 }
 
-// backendConfig is what a backend needs to reach the workspace.
-type backendConfig struct {
-	InstanceURL, WorkspaceID, DashboardID, ClientID, ClientSecret string
-	// Rate is the broker's upstream pace per second.
-	Rate float64
+// app builds the backend as `embedlab serve` does with the emulator
+// (assemble.App), with viewersFile as EMBEDLAB_VIEWERS_FILE ("" for the
+// bundled viewers), the broker paced to rate per second (unlimited is above
+// what EMBEDLAB_UPSTREAM_RATE accepts, so it is set here) and webDir served
+// under /web/.
+func (s *stack) app(viewersFile string, rate float64, webDir string) (*server.Server, error) {
+	cfg := s.cfg
+	cfg.ViewersFile, cfg.UpstreamRate, cfg.WebDir = viewersFile, rate, webDir
+	return assemble.App(context.Background(), &cfg, func(string) string { return "" }, s.ws.Emulated, s.ws.Pages, quiet)
 }
 
-func (s *stack) config(rate float64) backendConfig {
-	return backendConfig{InstanceURL: s.em.URL(), WorkspaceID: s.em.WorkspaceID(), DashboardID: s.dashboardID,
-		ClientID: s.clientID, ClientSecret: s.clientSecret, Rate: rate}
-}
-
-// newServer builds the backend as backend/main.go does, with vs as the
-// viewers file.
-func newServer(c backendConfig, vs *viewers.Set) (*server.Server, *broker.Broker, error) {
-	brk, err := broker.New(broker.Config{InstanceURL: c.InstanceURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, Rate: c.Rate})
-	if err != nil {
-		return nil, nil, err
-	}
-	sessions, err := session.New(session.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	srv := server.New(server.Deps{
-		Logger: quiet, Sessions: sessions, Viewers: vs, Broker: brk,
-		Settings: server.Settings{InstanceURL: c.InstanceURL, WorkspaceID: c.WorkspaceID, DashboardID: c.DashboardID,
-			Emulated: true, RefreshMargin: 5 * time.Minute, Version: "bench"},
-	})
-	return srv, brk, nil
-}
-
-func startBackend(c backendConfig, vs *viewers.Set) (*backend, error) {
-	srv, brk, err := newServer(c, vs)
+// startBackend serves s.app on loopback with serve's limits (httpserve).
+func (s *stack) startBackend(viewersFile string, rate float64) (*backend, error) {
+	srv, err := s.app(viewersFile, rate, "")
 	if err != nil {
 		return nil, err
 	}
+	base, hs, err := listen(srv)
+	if err != nil {
+		return nil, err
+	}
+	return &backend{url: base, srv: hs}, nil
+}
+
+// listen serves h on a free port of 127.0.0.1 as serve does.
+func listen(h http.Handler) (string, *http.Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return &backend{url: "http://" + ln.Addr().String(), broker: brk, srv: hs}, nil
+	hs := httpserve.New(h)
+	go func() { _ = hs.Serve(httpserve.Listener(ln, quiet)) }()
+	return "http://" + ln.Addr().String(), hs, nil
 }
 
 func (b *backend) close() { _ = b.srv.Close() }
 
-// upstream is the broker's upstream calls so far, retries included.
-func (b *backend) upstream() int64 {
-	st := b.broker.Stats()
-	var n int64
-	for _, c := range st.UpstreamCalls {
-		n += c
+// upstream is the broker's upstream calls so far, retries included, as
+// the backend's /metrics tells them.
+func (b *backend) upstream(ctx context.Context) (int64, error) {
+	n, err := metric(ctx, b.url, "embedlab_upstream_calls_total")
+	return int64(n), err
+}
+
+// metric is the sum of the samples of one metric (all its labels) on the
+// backend at base's /metrics.
+func metric(ctx context.Context, base, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+api.PathMetrics, nil)
+	if err != nil {
+		return 0, err
 	}
-	return n
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %d", api.PathMetrics, res.StatusCode)
+	}
+	var sum float64
+	found := false
+	for line := range strings.Lines(string(b)) {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q: %w", api.PathMetrics, line, err)
+		}
+		sum, found = sum+v, true
+	}
+	if !found {
+		return 0, fmt.Errorf("%s has no %s", api.PathMetrics, name)
+	}
+	return sum, nil
 }
 
 // client is a logged-in browser, as the Wasm UI is: session cookie and

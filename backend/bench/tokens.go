@@ -23,7 +23,7 @@ func measureTokens(ctx context.Context, e *env) ([]Row, error) {
 		return nil, err
 	}
 	o := e.opts
-	vs, ids, err := benchViewers(max(o.coldViewers, o.limitViewers) + 1)
+	vs, ids, err := benchViewers(s.dir, max(o.coldViewers, o.limitViewers)+1)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func measureTokens(ctx context.Context, e *env) ([]Row, error) {
 	defer s.em.SetRateLimit(0)
 
 	var rows []Row
-	b, err := startBackend(s.config(unlimited), vs)
+	b, err := s.startBackend(vs, unlimited)
 	if err != nil {
 		return nil, err
 	}
@@ -47,23 +47,33 @@ func measureTokens(ctx context.Context, e *env) ([]Row, error) {
 		return nil, err
 	}
 
-	up := b.upstream()
+	up, err := b.upstream(ctx)
+	if err != nil {
+		return rows, err
+	}
 	deadline := time.Now().Add(o.warmFor)
 	r, err := load(ctx, c, o.clients, func(int) (string, bool) { return ids[0], time.Now().Before(deadline) })
 	if err != nil {
 		return rows, err
 	}
+	after, err := b.upstream(ctx)
+	if err != nil {
+		return rows, err
+	}
 	rows = append(rows, latencyRows("tokens", fmt.Sprintf("1 viewer, warm cache, %d clients", o.clients), r,
-		fmt.Sprintf("%d loads, %d upstream calls", len(r.latencies), b.upstream()-up))...)
+		fmt.Sprintf("%d loads, %d upstream calls", len(r.latencies), after-up))...)
 
 	cold := ids[1 : 1+o.coldViewers]
-	up = b.upstream()
+	up = after
 	r, err = load(ctx, c, o.clients, func(i int) (string, bool) { return at(cold, i) })
 	if err != nil {
 		return rows, err
 	}
+	if after, err = b.upstream(ctx); err != nil {
+		return rows, err
+	}
 	rows = append(rows, latencyRows("tokens", fmt.Sprintf("%d viewers, cold, limits off", len(cold)), r,
-		fmt.Sprintf("%d upstream calls (tokeninfo + exchange each)", b.upstream()-up))...)
+		fmt.Sprintf("%d upstream calls (tokeninfo + exchange each)", after-up))...)
 
 	// At the workspace's limits: the broker paces itself to 20 exchanges/s.
 	// The emulator's bucket starts full after a second, as the broker's does.
@@ -71,7 +81,7 @@ func measureTokens(ctx context.Context, e *env) ([]Row, error) {
 		return rows, err
 	}
 	time.Sleep(time.Second + 100*time.Millisecond)
-	lb, err := startBackend(s.config(workspaceRate), vs)
+	lb, err := s.startBackend(vs, workspaceRate)
 	if err != nil {
 		return rows, err
 	}
@@ -130,13 +140,13 @@ func measureUpstream(ctx context.Context, e *env) ([]Row, error) {
 	if err := s.em.SetRateLimit(0); err != nil {
 		return nil, err
 	}
-	vs, ids, err := benchViewers(slices.Max(e.opts.loadsOver))
+	vs, ids, err := benchViewers(s.dir, slices.Max(e.opts.loadsOver))
 	if err != nil {
 		return nil, err
 	}
 	var rows []Row
 	for _, n := range e.opts.loadsOver {
-		b, err := startBackend(s.config(unlimited), vs)
+		b, err := s.startBackend(vs, unlimited)
 		if err != nil {
 			return rows, err
 		}
@@ -154,7 +164,11 @@ func measureUpstream(ctx context.Context, e *env) ([]Row, error) {
 		}
 		seq := s.lastSeq()
 		_, err = load(ctx, c, e.opts.clients, func(i int) (string, bool) { return at(picks, i) })
-		calls := b.upstream()
+		if err != nil {
+			b.close()
+			return rows, err
+		}
+		calls, err := b.upstream(ctx)
 		b.close()
 		if err != nil {
 			return rows, err

@@ -88,6 +88,10 @@ type Config struct {
 	// host is reachable and every URL they hand out names it. Empty for
 	// local use (loopback only, as always).
 	RoomHost string
+	// WebDir is the folder served under /web/ (app.wasm and its encoded
+	// copies). No variable sets it: empty, serve finds web/ in the working
+	// directory or beside the executable; the bench's -web sets it.
+	WebDir string
 }
 
 // EnvEmulatorAdminKey names the emulator's admin key.
