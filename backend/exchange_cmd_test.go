@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"embedlab/backend/emulator"
-	"embedlab/backend/lab"
 	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
@@ -19,12 +18,7 @@ import (
 // own service principal turns each green, and prints the decoded claims.
 func TestExchangeCommandDoesTheExercisesWithoutCurlOrJq(t *testing.T) {
 	em := testkit.Emulator(t, emulator.Options{})
-	dash, id, _, _ := em.Embedding()
-	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "w.db")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, ws, st := labOn(t, em, filepath.Join(t.TempDir(), "w.db"))
 	ctx := context.Background()
 	for _, x := range []string{"tokeninfo-new-viewer", "scoped-token", "email-viewer"} {
 		if _, err := ws.Start(ctx, "ada", x); err != nil {
@@ -34,7 +28,7 @@ func TestExchangeCommandDoesTheExercisesWithoutCurlOrJq(t *testing.T) {
 	me, _, _ := st.Identity(ctx, "ada")
 	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": me.ClientID, "DATABRICKS_CLIENT_SECRET": me.Secret}
 	for _, v := range []string{"ada@example.com", "partner-ada"} {
-		out, errs, code := cli(t, env, "exchange", "-dashboard", dash, "-viewer", v, "-value", "APAC")
+		out, errs, code := cli(t, env, "exchange", "-dashboard", testkit.DashboardID, "-viewer", v, "-value", "APAC")
 		if code != exitOK || !strings.Contains(out, `"custom_claim": "urn:aibi:external_data:APAC:`+v) || !strings.Contains(out, `"access_token"`) {
 			t.Fatalf("exchange for %s: %d %s %s", v, code, out, errs)
 		}
@@ -47,7 +41,7 @@ func TestExchangeCommandDoesTheExercisesWithoutCurlOrJq(t *testing.T) {
 			t.Errorf("%s: %+v %v", x, got.Status, err)
 		}
 	}
-	if _, errs, code := cli(t, env, "exchange", "-dashboard", dash); code != exitUsage || !strings.Contains(errs, "usage") {
+	if _, errs, code := cli(t, env, "exchange", "-dashboard", testkit.DashboardID); code != exitUsage || !strings.Contains(errs, "usage") {
 		t.Fatalf("no viewer: %d %s", code, errs)
 	}
 }

@@ -14,8 +14,22 @@ import (
 	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
 	"embedlab/backend/testkit"
+	"embedlab/backend/workshop"
 	"embedlab/shared/api"
 )
+
+// labOn wires the fault lab and the workshop on em as serve does, for the
+// embedder and its dashboard, with the progress in file; the store closes
+// when the test ends, if the test has not closed it (a restart) before.
+func labOn(t *testing.T, em *emulator.Emulator, file string) (*lab.Lab, *workshop.Service, *workshop.Store) {
+	t.Helper()
+	l, ws, st, err := lab.Wire(em, lab.Options{ClientID: testkit.EmbedderID, DashboardID: testkit.DashboardID, ProgressFile: file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return l, ws, st
+}
 
 // A participant does the app-403 exercise in a terminal: curl for the 403,
 // then embedlab's CLI (its run function) for the fix. A 200 for another
@@ -23,12 +37,8 @@ import (
 func TestAppExerciseWithTheCLI(t *testing.T) {
 	em := testkit.Emulator(t, emulator.Options{})
 	sps := em.ServicePrincipals()
-	dash, id, _, _ := em.Embedding()
 	progress := filepath.Join(t.TempDir(), "workshop.db")
-	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ws, st := labOn(t, em, progress)
 	ctx := context.Background()
 	if _, err := ws.Start(ctx, "grace", "app-403"); err != nil {
 		t.Fatal(err)
@@ -86,11 +96,7 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 	st.Close()
 
 	// A restart: a new service on the same file keeps grace's progress.
-	_, ws2, st2, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
+	_, ws2, _ := labOn(t, em, progress)
 	ov, err := ws2.Overview(ctx, "grace")
 	if err != nil {
 		t.Fatal(err)
@@ -107,12 +113,7 @@ func TestAppExerciseWithTheCLI(t *testing.T) {
 // again with sql turns it green.
 func TestU2MExerciseWithTheCLI(t *testing.T) {
 	em := testkit.Emulator(t, emulator.Options{})
-	dash, id, _, _ := em.Embedding()
-	_, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, ws, st := labOn(t, em, filepath.Join(t.TempDir(), "workshop.db"))
 	ctx := context.Background()
 	if _, err := ws.Start(ctx, "ada", "u2m-sql"); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"embedlab/backend/emulator"
-	"embedlab/backend/lab"
 	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
@@ -20,12 +19,8 @@ import (
 // The identities survive a restart and a reset of the workspace.
 func TestParticipantsCallsCountOnlyForThemselves(t *testing.T) {
 	em := testkit.Emulator(t, emulator.Options{})
-	dash, id, _, _ := em.Embedding()
 	progress := filepath.Join(t.TempDir(), "workshop.db")
-	lb, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lb, ws, st := labOn(t, em, progress)
 	ctx := context.Background()
 	shown := map[string]string{}
 	for _, u := range []string{"alice", "bob"} {
@@ -42,7 +37,7 @@ func TestParticipantsCallsCountOnlyForThemselves(t *testing.T) {
 	}
 	alice, _, _ := st.Identity(ctx, "alice")
 	bob, _, _ := st.Identity(ctx, "bob")
-	if alice.ClientID == bob.ClientID || alice.ClientID == id || alice.Secret == bob.Secret {
+	if alice.ClientID == bob.ClientID || alice.ClientID == testkit.EmbedderID || alice.Secret == bob.Secret {
 		t.Fatalf("shared identities: %+v %+v", alice, bob)
 	}
 	if !strings.Contains(shown["alice"], alice.ClientID) || !strings.Contains(shown["alice"], alice.Secret) || strings.Contains(shown["alice"], bob.Secret) {
@@ -84,11 +79,7 @@ func TestParticipantsCallsCountOnlyForThemselves(t *testing.T) {
 		t.Fatalf("bob after a reset: %s", errs)
 	}
 	st.Close()
-	_, ws2, st2, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: progress}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
+	_, ws2, st2 := labOn(t, em, progress)
 	if again, _, _ := st2.Identity(ctx, "alice"); again.ClientID != alice.ClientID {
 		t.Fatalf("a restart gave alice new identities: %+v", again)
 	}
