@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -19,15 +18,14 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/session"
-	"embedlab/shared/api"
 )
 
 // The page-load measurement opens the dashboard page in headless Chromium,
 // as a signed-in user, and times it until the embedded dashboard shows rows.
 const (
-	pageUser, pagePassword = "ada", "ada-demo-pass"
-	pageViewer             = "viewer-emea"
-	pagePath               = "/?viewer=" + pageViewer
+	pageUser   = "ada"
+	pageViewer = "viewer-emea"
+	pagePath   = "/?viewer=" + pageViewer
 	// mainFrameName is the name of the app's dashboard iframe (app/ui/frame.go).
 	mainFrameName = "dashboard-frame-main"
 	// pagePoll is how often the page and the frame are read.
@@ -363,25 +361,20 @@ func startApp(s *stack, web string) (*app, error) {
 	return &app{url: base, srv: hs}, nil
 }
 
-// sessionCookie signs in once through the API and returns the cookie.
+// sessionCookie signs pageUser in once through the API and returns the
+// session cookie.
 func sessionCookie(ctx context.Context, base string) (*http.Cookie, error) {
-	body, _ := json.Marshal(api.LoginRequest{Name: pageUser, Password: pagePassword})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+api.PathSession, bytes.NewReader(body))
+	c, err := loginAs(ctx, base, pageUser, 1)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
 	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("sign in as %s: %d", pageUser, res.StatusCode)
-	}
-	for _, c := range res.Cookies() {
-		if c.Name == session.DefaultCookieName {
-			return c, nil
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == session.DefaultCookieName {
+			return ck, nil
 		}
 	}
 	return nil, errors.New("sign in: no session cookie in the answer")

@@ -27,12 +27,23 @@ import (
 	"embedlab/backend/emulator"
 	"embedlab/backend/httpserve"
 	"embedlab/backend/server"
+	"embedlab/backend/session"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
 // benchUser is the demo login that may act as every bench viewer.
-const benchUser, benchPassword = "admin", "admin-demo-pass"
+const benchUser = "admin"
+
+// demoPassword is a bundled demo user's password.
+func demoPassword(user string) string {
+	for _, c := range session.DemoPasswords() {
+		if c.Name == user {
+			return c.Password
+		}
+	}
+	return ""
+}
 
 // unlimited is an upstream rate that never makes the broker wait.
 const unlimited = 1e9
@@ -222,11 +233,17 @@ type client struct {
 	csrf string
 }
 
+// login is benchUser's client for conns concurrent requests.
 func login(ctx context.Context, base string, conns int) (*client, error) {
+	return loginAs(ctx, base, benchUser, conns)
+}
+
+// loginAs signs the demo user in through the API.
+func loginAs(ctx context.Context, base, user string, conns int) (*client, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &client{base: base, http: &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{
 		MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, DisableCompression: true}}}
-	body, _ := json.Marshal(api.LoginRequest{Name: benchUser, Password: benchPassword})
+	body, _ := json.Marshal(api.LoginRequest{Name: user, Password: demoPassword(user)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+api.PathSession, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -240,7 +257,7 @@ func login(ctx context.Context, base string, conns int) (*client, error) {
 	b, _ := io.ReadAll(res.Body)
 	var s api.Session
 	if res.StatusCode != http.StatusOK || json.Unmarshal(b, &s) != nil || s.CSRFToken == "" {
-		return nil, fmt.Errorf("login: %d %.200s", res.StatusCode, b)
+		return nil, fmt.Errorf("sign in as %s: %d %.200s", user, res.StatusCode, b)
 	}
 	c.csrf = s.CSRFToken
 	return c, nil
