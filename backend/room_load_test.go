@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,16 +22,8 @@ func roomLogins(t *testing.T, n int) (string, []roomsim.Login, roomsim.Login) {
 	if err := run(context.Background(), []string{"room", "-participants", itoa(n), "-out", file}, nil, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	var ps []roomsim.Login
-	var trainer roomsim.Login
-	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$`).FindAllStringSubmatch(out.String(), -1) {
-		if m[1] == "admin" {
-			trainer = roomsim.Login{Name: m[1], Password: m[2]}
-		} else {
-			ps = append(ps, roomsim.Login{Name: m[1], Password: m[2]})
-		}
-	}
-	if len(ps) != n || trainer.Name == "" {
+	trainer, ps := roomsim.ParseLogins(out.String())
+	if len(ps) != n || trainer.Name != "admin" {
 		t.Fatalf("room printed %d logins:\n%s", len(ps), out.String())
 	}
 	return file, ps, trainer

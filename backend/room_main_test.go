@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"embedlab/backend/roomsim"
 	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
@@ -160,8 +161,9 @@ func TestRoomCommandWritesLoginsAndCodes(t *testing.T) {
 		t.Fatalf("%v %s", err, errs.String())
 	}
 	codes := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$`).FindAllStringSubmatch(out.String(), -1) {
-		codes[m[1]] = m[2]
+	trainer, ps := roomsim.ParseLogins(out.String())
+	for _, l := range append(ps, trainer) {
+		codes[l.Name] = l.Password
 	}
 	if len(codes) != 3 || codes["alice"] == "" || codes["admin"] == "" || codes["alice"] == codes["bob"] {
 		t.Fatalf("codes: %v\n%s", codes, out.String())

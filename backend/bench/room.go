@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,15 +76,7 @@ func roomRun(ctx context.Context, bin, dir string, n int) (roomsim.Result, []roo
 	if err != nil {
 		return roomsim.Result{}, nil, fmt.Errorf("embedlab room: %w", err)
 	}
-	var ps []roomsim.Login
-	var trainer roomsim.Login
-	for _, m := range regexp.MustCompile(`(?m)^(\S+)\s+([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$`).FindAllStringSubmatch(string(out), -1) {
-		if l := (roomsim.Login{Name: m[1], Password: m[2]}); m[1] == "admin" {
-			trainer = l
-		} else {
-			ps = append(ps, l)
-		}
-	}
+	trainer, ps := roomsim.ParseLogins(string(out))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return roomsim.Result{}, nil, err
