@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // Token federation on the Call an app page: an identity provider's token
@@ -13,7 +14,7 @@ import (
 // 401, and the page explains the exchange.
 func TestCallAnAppWithTokenFederation(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/call-app")
 	s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)
@@ -65,7 +66,7 @@ func TestCallAnAppWithTokenFederation(t *testing.T) {
 	// (workload identity federation): another identity than one's own, so
 	// it needs the role server-identities (admin).
 	s.signOut(t)
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/call-app")
 	s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)

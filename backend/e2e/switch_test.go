@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // The presenter's demo: switch viewers over and over, slowly and as fast as
@@ -101,7 +102,7 @@ func (s *stack) learnRevenue(t *testing.T, path string, frame string, viewers ..
 
 func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 	s := newStack(t, options{timeout: 4 * time.Minute})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	viewers := []string{"viewer-amer", "viewer-emea"}
 	revenue := s.learnRevenue(t, "/?viewer=%s", mainFrame, viewers...)
@@ -193,7 +194,7 @@ func (s *stack) settleCompare(t *testing.T, r *switchRun, want, was [2]string, r
 
 func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 	s := newStack(t, options{timeout: 4 * time.Minute})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	revenue := s.learnRevenue(t, "/compare?a=viewer-apac&b=%s", "dashboard-frame-b", "viewer-amer", "viewer-emea")
 	for v, r := range s.learnRevenue(t, "/compare?a=%s&b=viewer-amer", "dashboard-frame-a", "viewer-apac") {
@@ -260,7 +261,7 @@ func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 // right dropdown and "Getting a token..." for good.
 func TestCompareWithAnUnknownViewerSaysSo(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	s.open(t, "/compare?a=viewer-emea&b=viewer-mars")
 	s.waitFrame(t, "dashboard-frame-a", "EMEA rows on the left", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)
