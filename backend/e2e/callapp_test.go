@@ -42,7 +42,7 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	if got := s.send(t, "200"); !strings.Contains(got, "the app answered") {
 		t.Errorf("m2m: %s", got)
 	}
-	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, "5f0c7a52") {
+	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, testkit.EmbedderID) {
 		t.Errorf("whoami body does not name the service principal: %s", body)
 	}
 	browsertest.Screenshot(t, s.ctx, "app-call-m2m-200")
