@@ -26,6 +26,7 @@ func TestTwoParticipantsInTwoBrowserContexts(t *testing.T) {
 	defer cancel()
 	b := *a
 	b.ctx = ctxB
+	b.watch = watchLeaks(t, ctxB, b.secret) // the second browser's; a's watch reads the logs
 	term := terminal{t: t, instance: a.em.URL()}
 
 	creds := map[string][2]string{}
