@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // resultJS reads the answer panel: status, reason and the diagnosis text.
@@ -29,7 +30,7 @@ func (s *stack) send(t *testing.T, wantStatus string) string {
 
 func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "admin", "admin-demo-pass") // the server's identities need the role server-identities
+	s.loginAs(t, testkit.Admin) // the server's identities need the role server-identities
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/call-app")
 	s.wait(t, "the sources", `document.querySelectorAll('#sources .source').length >= 5`, 20*time.Second)
@@ -41,7 +42,7 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	if got := s.send(t, "200"); !strings.Contains(got, "the app answered") {
 		t.Errorf("m2m: %s", got)
 	}
-	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, "5f0c7a52") {
+	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, testkit.EmbedderID) {
 		t.Errorf("whoami body does not name the service principal: %s", body)
 	}
 	browsertest.Screenshot(t, s.ctx, "app-call-m2m-200")
@@ -70,7 +71,7 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	browsertest.Screenshot(t, s.ctx, "emulator-authorize-consent")
 	if err := chromedp.Do(s.ctx,
 		chromedp.SendKeys(chromedp.ID("username"), "ada@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"),
+		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"), // the workspace user's (workspace.json), not embedlab's login
 		chromedp.Click(chromedp.ID("allow")),
 	); err != nil {
 		t.Fatal(err)

@@ -8,11 +8,12 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 func TestCompareShowsTwoViewersSideBySide(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 
 	s.open(t, "/compare?a=viewer-emea&b=viewer-apac")

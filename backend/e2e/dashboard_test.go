@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 const mainFrame = "dashboard-frame-main"
@@ -13,7 +14,7 @@ const mainFrame = "dashboard-frame-main"
 func TestLoginSwitchViewersAndWatchRowsChange(t *testing.T) {
 	s := newStack(t, options{})
 
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	// Ada may act as two viewers; open EMEA's by its link.
 	if err := s.click(`#viewers a[data-viewer="viewer-emea"]`); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 // TestDoctorPageRealWorkspacePath runs the isolation check on the doctor
@@ -18,7 +19,7 @@ import (
 // grant and who can give it.
 func TestDoctorPageRealWorkspacePath(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	s.open(t, "/doctor")
 	s.wait(t, "the report", `!!document.getElementById('isolation-via')`, 30*time.Second)

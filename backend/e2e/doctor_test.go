@@ -7,6 +7,7 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 // TestDoctorPage opens the doctor as admin: every check passes and the
@@ -15,7 +16,7 @@ import (
 // the fix.
 func TestDoctorPage(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 
 	s.open(t, "/doctor")

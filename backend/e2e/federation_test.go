@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // Token federation on the Call an app page: an identity provider's token
@@ -13,19 +14,23 @@ import (
 // 401, and the page explains the exchange.
 func TestCallAnAppWithTokenFederation(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
-	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
-	s.open(t, "/call-app")
-	s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)
-	if err := s.click(`button[data-app="sales-api"]`); err != nil {
-		t.Fatal(err)
+	// federated signs in as u and picks sales-api and the federated
+	// source on Call an app.
+	federated := func(u testkit.User) {
+		s.loginAs(t, u)
+		s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
+		s.open(t, "/call-app")
+		s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)
+		for _, sel := range []string{`button[data-app="sales-api"]`, `#source-federated`} {
+			if err := s.click(sel); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.wait(t, "the identity picker", `!!document.getElementById('identity')`, 5*time.Second)
 	}
 
 	// Ada's token from the identity provider, exchanged (account-wide).
-	if err := s.click(`#source-federated`); err != nil {
-		t.Fatal(err)
-	}
-	s.wait(t, "the identity picker", `!!document.getElementById('identity')`, 5*time.Second)
+	federated(testkit.Ada)
 	if got := s.send(t, "200"); !strings.Contains(got, "the app answered") {
 		t.Errorf("federated: %s", got)
 	}
@@ -65,23 +70,13 @@ func TestCallAnAppWithTokenFederation(t *testing.T) {
 	// (workload identity federation): another identity than one's own, so
 	// it needs the role server-identities (admin).
 	s.signOut(t)
-	s.login(t, "admin", "admin-demo-pass")
-	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
-	s.open(t, "/call-app")
-	s.wait(t, "the federation sources", `!!document.getElementById('source-federated') && !document.getElementById('source-federated').disabled`, 20*time.Second)
-	if err := s.click(`button[data-app="sales-api"]`); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.click(`#source-federated`); err != nil {
-		t.Fatal(err)
-	}
-	s.wait(t, "the identity picker", `!!document.getElementById('identity')`, 5*time.Second)
+	federated(testkit.Admin)
 	s.eval(t, `(function(){var e=document.getElementById('identity');e.value='embedlab-ci-main';e.dispatchEvent(new Event('change',{bubbles:true}));return ''})()`)
 	s.wait(t, "the workload's description", `document.getElementById('identity-description').innerText.indexOf('workload identity federation') >= 0`, 5*time.Second)
 	if got := s.send(t, "200"); !strings.Contains(got, "the app answered") {
 		t.Errorf("workload: %s", got)
 	}
-	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, "5f0c7a52") {
+	if body := s.eval(t, `document.getElementById('result-body').innerText`); !strings.Contains(body, testkit.EmbedderID) {
 		t.Errorf("whoami does not name the service principal: %s", body)
 	}
 	browsertest.Screenshot(t, s.ctx, "app-call-federated-workload-200")

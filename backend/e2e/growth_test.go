@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"embedlab/backend/testkit"
 	"fmt"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func (s *stack) sample(t *testing.T, n int, d time.Duration) (lo, hi wasmStats) 
 // 30 s), each parked for about 55 minutes.
 func TestDashboardHeldOpenDoesNotGrow(t *testing.T) {
 	s := newStack(t, options{timeout: 3 * time.Minute})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	s.open(t, "/?viewer=viewer-emea")
 	s.waitFrame(t, mainFrame, "EMEA rows", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)

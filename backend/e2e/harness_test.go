@@ -4,32 +4,20 @@
 package e2e
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/http/httptest"
+	"maps"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"embedlab/backend/appsetup"
-	"embedlab/backend/appsetup/emulated"
-	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
-	"embedlab/backend/config"
-	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
-	"embedlab/backend/server"
-	"embedlab/backend/session"
-	"embedlab/backend/viewers"
-	"embedlab/shared/api"
+	"embedlab/backend/testkit"
 )
 
 // TestMain runs from the module root, where go-app finds web/ and the
@@ -56,8 +44,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// stack is one embedlab: emulator, backend and a browser.
+// stack is one embedlab, served as `embedlab serve` serves it
+// (testkit.Serve: the bundled emulator, fault lab and workshop included),
+// and a browser.
 type stack struct {
+	app    *testkit.App
 	em     *emulator.Emulator
 	url    string // the app's origin
 	ctx    context.Context
@@ -65,79 +56,44 @@ type stack struct {
 	watch  *leakWatch // what the browser saw, checked for leaks when the test ends
 }
 
+// options are the serve settings a test needs, each given as a user gives
+// it: through the environment.
 type options struct {
+	// margin renews scoped tokens this long before they expire
+	// (EMBEDLAB_REFRESH_MARGIN; configuration allows 10s to 30m).
 	margin time.Duration
 	// room serves the emulator and the app on this address instead of
 	// 127.0.0.1, as a classroom does (EMBEDLAB_ROOM_HOST; room_test.go).
 	room string
 	// timeout bounds the whole browser session (90 s when zero).
 	timeout time.Duration
+	// env is any other setting of serve, e.g. EMBEDLAB_VIEWERS_FILE.
+	env map[string]string
 }
 
 func newStack(t *testing.T, o options) *stack {
 	t.Helper()
-	emLog, appLog := &syncBuf{}, &syncBuf{}
-	host := cmp.Or(o.room, "127.0.0.1")
-	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(emLog, nil)), PublicHost: o.room}, host+":0")
-	if err != nil {
-		t.Fatal(err)
+	env := map[string]string{
+		// Switching viewers dozens of times a minute is the tests' point;
+		// the workspace's own limit (the default 20/s) is not.
+		"EMBEDLAB_UPSTREAM_RATE": "1000",
+		// No profile of this machine's Databricks CLI on Call an app.
+		"DATABRICKS_CONFIG_FILE": filepath.Join(t.TempDir(), "databrickscfg"),
 	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	dash, id, secret, err := em.Embedding()
-	if err != nil {
-		t.Fatal(err)
+	if o.margin != 0 {
+		env["EMBEDLAB_REFRESH_MARGIN"] = o.margin.String()
 	}
-	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Margin: o.margin, Rate: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(nil)
 	if o.room != "" {
-		ln, err := net.Listen("tcp", host+":0")
-		if err != nil {
-			t.Skipf("no %s loopback alias here: %v", host, err)
-		}
-		ts.Listener.Close()
-		ts.Listener = ln
+		env["EMBEDLAB_ROOM_HOST"] = o.room
 	}
-	ts.Start()
-	t.Cleanup(ts.Close)
-	// The workspace lets this test's origin frame its dashboards.
-	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, ts.URL) }); err != nil {
-		t.Fatal(err)
-	}
-	var pages []api.DashboardPage
-	for _, p := range em.Pages(dash) {
-		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
-	}
-	port, _ := strconv.Atoi(ts.URL[strings.LastIndexByte(ts.URL, ':')+1:])
-	appsCfg, err := appsetup.Setup(context.Background(), &config.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Port: port},
-		emulated.From(em), func(k string) string {
-			if k == "DATABRICKS_CONFIG_FILE" {
-				return filepath.Join(t.TempDir(), "databrickscfg")
-			}
-			return ""
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(server.Deps{Apps: appsCfg,
-		Logger: slog.New(slog.NewTextHandler(appLog, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
-		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
-			Emulated: true, DemoUsers: true, RefreshMargin: o.margin, Pages: pages},
-		Doctor: doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
-			ClientID: id, ClientSecret: secret, Emulated: true, Viewers: viewers.Default()}),
-	})
-	ts.Config.Handler = srv
+	maps.Copy(env, o.env)
+	a := testkit.Serve(t, env)
 	if o.timeout == 0 {
 		o.timeout = 90 * time.Second
 	}
 	ctx := browsertest.New(t, o.timeout)
-	return &stack{em: em, url: ts.URL, ctx: ctx, secret: secret, watch: watchLeaks(t, ctx, secret, emLog, appLog)}
+	return &stack{app: a, em: a.Emulator, url: a.URL, ctx: ctx, secret: a.Config.ClientSecret,
+		watch: watchLeaks(t, ctx, a.Config.ClientSecret, a.Log)}
 }
 
 // wait polls a JavaScript expression until it is true, failing the test
@@ -183,9 +139,21 @@ func (s *stack) login(t *testing.T, user, password string) {
 	t.Helper()
 	s.open(t, "/login")
 	s.wait(t, "the login form", `!!document.querySelector('#login #name')`, 20*time.Second)
+	s.submitLogin(t, testkit.User{Name: user, Password: password})
+}
+
+// loginAs is login as a demo user, e.g. testkit.Ada.
+func (s *stack) loginAs(t *testing.T, u testkit.User) {
+	t.Helper()
+	s.login(t, u.Name, u.Password)
+}
+
+// submitLogin fills in and sends the login form the page shows.
+func (s *stack) submitLogin(t *testing.T, u testkit.User) {
+	t.Helper()
 	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("name"), user),
-		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("name"), u.Name),
+		chromedp.SendKeys(chromedp.ID("password"), u.Password),
 		chromedp.Click(chromedp.ID("sign-in")),
 	); err != nil {
 		t.Fatal(err)

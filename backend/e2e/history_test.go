@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"embedlab/backend/testkit"
 	"fmt"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func (s *stack) back(t *testing.T, forward bool) {
 // entry, and Back and Forward restore viewer, page and frame.
 func TestBackAndForwardRestoreViewerPageAndFrame(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	s.open(t, "/?viewer=viewer-amer")
 	s.wait(t, "the page picker", `!!document.querySelector('#pages a')`, 20*time.Second)
@@ -101,13 +102,7 @@ func TestDeepLinkSurvivesSignIn(t *testing.T) {
 	if u := s.eval(t, `location.search`); !strings.Contains(u, "next=") {
 		t.Fatalf("the login page forgot the link: %q", u)
 	}
-	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("name"), "ada"),
-		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"),
-		chromedp.Click(chromedp.ID("sign-in")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	s.submitLogin(t, testkit.Ada)
 	s.settledOn(t, "viewer-emea", "products")
 	if u := s.eval(t, `location.pathname + location.search`); u != "/?viewer=viewer-emea&page=products" {
 		t.Errorf("after sign-in the URL is %q", u)
@@ -116,12 +111,6 @@ func TestDeepLinkSurvivesSignIn(t *testing.T) {
 	s.signOut(t)
 	s.open(t, "/login?next=//evil.example/x")
 	s.wait(t, "the login form", `!!document.querySelector('#login #name')`, 20*time.Second)
-	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("name"), "ada"),
-		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"),
-		chromedp.Click(chromedp.ID("sign-in")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	s.submitLogin(t, testkit.Ada)
 	s.wait(t, "the dashboard", `location.origin + location.pathname === '`+s.url+`/' && !!document.querySelector('#viewers')`, 20*time.Second)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 type frameFit struct {
@@ -40,7 +41,7 @@ if(!w)return true;var a=r.getBoundingClientRect(),b=w.getBoundingClientRect();re
 // frame showed 4 of 20 table rows inside a nested scroll.
 func TestDashboardFitsAPhoneAndAProjector(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 
 	for _, size := range []struct{ w, h int }{{1280, 720}, {1280, 800}, {390, 844}} {
@@ -89,8 +90,8 @@ func TestDashboardFitsAPhoneAndAProjector(t *testing.T) {
 // nav links white on a light background). Every page, at a phone's width
 // and on a projector, in light and dark mode: no page wider than the window.
 func TestEveryPageFitsAPhone(t *testing.T) {
-	s := newLabStack(t)
-	s.login(t, "admin", "admin-demo-pass")
+	s := newStack(t, options{timeout: labTimeout})
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	pages := []struct{ name, path, ready string }{
 		{"dashboard", "/?viewer=viewer-emea", `!!document.getElementById('dashboard-frame-main')`},

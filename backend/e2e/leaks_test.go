@@ -4,12 +4,11 @@ package e2e
 // message (console API calls, uncaught exceptions, browser log entries),
 // each request's URL, headers and body, and each response's URL, headers
 // and body (except the Wasm, images and fonts); and the backend's and the
-// emulator's log lines. When the test ends, none of it may hold the service
-// principal's secret or a token whose payload has the all-apis scope: the
-// browser only ever gets a viewer's scoped token.
+// emulator's log lines (testkit.App's Log). When the test ends, none of it
+// may hold the service principal's secret or a token whose payload has the
+// all-apis scope: the browser only ever gets a viewer's scoped token.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -23,18 +22,10 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
-
-// syncBuf is a log destination the test reads.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // consoleMarker is logged when the watch starts; finding it at the end
 // shows the console was really captured.
@@ -56,7 +47,7 @@ type leakWatch struct {
 // watchLeaks starts recording the browser of ctx, and checks in t.Cleanup
 // (before the browser closes) that neither what it saw nor logs holds the
 // secret or an all-apis token.
-func watchLeaks(t *testing.T, ctx context.Context, secret string, logs ...*syncBuf) *leakWatch {
+func watchLeaks(t *testing.T, ctx context.Context, secret string, logs ...*testkit.Buffer) *leakWatch {
 	t.Helper()
 	w := &leakWatch{counts: map[string]int{}, wantBody: map[network.RequestID]bool{}, wake: make(chan struct{}, 1), stoppedCh: make(chan struct{})}
 	lctx, cancel := context.WithCancel(ctx)

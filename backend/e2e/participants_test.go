@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -20,19 +21,20 @@ import (
 // wrong attempt shows only on the other's page; the trainer's grid shows
 // both as they are.
 func TestTwoParticipantsInTwoBrowserContexts(t *testing.T) {
-	a := newLabStack(t)
+	a := newStack(t, options{timeout: labTimeout})
 	ctxB, cancel := chromedp.NewContext(a.ctx, chromedp.WithNewBrowserContext())
 	defer cancel()
 	b := *a
 	b.ctx = ctxB
+	b.watch = watchLeaks(t, ctxB, b.secret) // the second browser's; a's watch reads the logs
 	term := terminal{t: t, instance: a.em.URL()}
 
 	creds := map[string][2]string{}
 	for _, p := range []struct {
-		s         *stack
-		user, pwd string
-	}{{a, "ada", "ada-demo-pass"}, {&b, "grace", "grace-demo-pass"}} {
-		p.s.login(t, p.user, p.pwd)
+		s *stack
+		u testkit.User
+	}{{a, testkit.Ada}, {&b, testkit.Grace}} {
+		p.s.loginAs(t, p.u)
 		p.s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 		p.s.open(t, "/workshop")
 		p.s.wait(t, "the exercises", `!!document.querySelector('#ex-sp-token button.start')`, 20*time.Second)
@@ -40,9 +42,9 @@ func TestTwoParticipantsInTwoBrowserContexts(t *testing.T) {
 		text := p.s.eval(t, `document.querySelector('#ex-sp-token').innerText`)
 		sp, sec := regexp.MustCompile(`SP=(\S+)`).FindStringSubmatch(text), regexp.MustCompile(`SECRET=(\S+)`).FindStringSubmatch(text)
 		if sp == nil || sec == nil {
-			t.Fatalf("%s's exercise shows no credentials:\n%s", p.user, text)
+			t.Fatalf("%s's exercise shows no credentials:\n%s", p.u.Name, text)
 		}
-		creds[p.user] = [2]string{sp[1], sec[1]}
+		creds[p.u.Name] = [2]string{sp[1], sec[1]}
 	}
 	if creds["ada"][0] == creds["grace"][0] || creds["ada"][1] == creds["grace"][1] {
 		t.Fatalf("ada and grace share a service principal: %v", creds)
@@ -72,7 +74,7 @@ func TestTwoParticipantsInTwoBrowserContexts(t *testing.T) {
 
 	// The trainer (in grace's browser, after she leaves) sees both.
 	b.signOut(t)
-	b.login(t, "admin", "admin-demo-pass")
+	b.loginAs(t, testkit.Admin)
 	b.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	b.open(t, "/trainer")
 	b.wait(t, "ada green, grace red after 2 checks", `(function(){

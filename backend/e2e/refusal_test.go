@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // With a 20 s token lifetime and a 15 s margin, the page asks for a new
@@ -18,7 +19,7 @@ func TestTokenIsRefreshedBeforeExpiry(t *testing.T) {
 	if err := s.em.SetTokenLifetime(20 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	s.login(t, "grace", "grace-demo-pass")
+	s.loginAs(t, testkit.Grace)
 	first := s.waitFrame(t, mainFrame, "the first rows", ready, 30*time.Second)
 	jti := s.eval(t, `document.querySelector('[data-claim="jti"] td.value').innerText`)
 
@@ -53,7 +54,7 @@ func TestWrongPasswordIsRefused(t *testing.T) {
 
 func TestUserWithoutViewerIsToldWhy(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "nobody", "nobody-demo-pass")
+	s.loginAs(t, testkit.Nobody)
 	s.wait(t, "the no-viewer notice", `!!document.getElementById('no-viewers')`, 30*time.Second)
 	msg := s.eval(t, `document.getElementById('no-viewers').innerText`)
 	if !strings.Contains(msg, "nobody") || !strings.Contains(msg, "EMBEDLAB_VIEWERS_FILE") {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"embedlab/backend/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestRoomDashboardThroughTheRoomAddress(t *testing.T) {
 	if !strings.HasPrefix(s.url, "http://127.0.0.2:") || !strings.HasPrefix(s.em.URL(), "http://127.0.0.2:") {
 		t.Fatalf("app %s, workspace %s: both should be on the room's address", s.url, s.em.URL())
 	}
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	s.open(t, "/?viewer=viewer-emea")
 	st := s.waitFrame(t, mainFrame, "rows for viewer-emea", func(st frameState) bool { return ready(st) && st.Rows > 0 }, 45*time.Second)

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/testkit"
 )
 
 // The presenter's demo: switch viewers over and over, slowly and as fast as
@@ -58,6 +59,17 @@ func (s *stack) settleDashboard(t *testing.T, r *switchRun, viewer string, reven
 		sel=document.querySelector('#viewers a.selected'), f=document.getElementById('dashboard-frame-main');
 		return !!h && h.dataset.viewer===v && !!c && c.innerText===v && !!sel && sel.dataset.viewer===v &&
 			!!f && f.dataset.viewer===v && !document.getElementById('token-loading');})(%q)`, viewer)
+	s.settle(t, r, settled, "the page", viewer, mainFrame, true, revenue)
+}
+
+// settle is one settle of a switch run: it waits until the page says it
+// shows viewer (settled, a JavaScript expression), then until the frame is
+// ready or failed, and checks inside the frame that its document is new
+// when fresh (a same-document navigation would keep the old viewer's rows)
+// and that its rows are viewer's. where names the part of the page in the
+// mismatches. It returns false when the page never settled.
+func (s *stack) settle(t *testing.T, r *switchRun, settled, where, viewer, frame string, fresh bool, revenue map[string]string) bool {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ok, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](settled))
@@ -66,19 +78,20 @@ func (s *stack) settleDashboard(t *testing.T, r *switchRun, viewer string, reven
 		}
 		if time.Now().After(deadline) {
 			body, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 600)`))
-			r.mismatch("settle %d: the page never settled on %s; it shows: %s", r.settles, viewer, body)
-			return
+			r.mismatch("settle %d: %s never settled on %s; the page shows: %s", r.settles, where, viewer, body)
+			return false
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	st := s.waitFrame(t, mainFrame, viewer+"'s frame ready", func(st frameState) bool { return st.State == "ready" || st.State == "error" }, 20*time.Second)
-	if !s.freshDocument(mainFrame) {
-		r.mismatch("settle %d: the frame for %s still holds the document of before the switch", r.settles, viewer)
+	st := s.waitFrame(t, frame, viewer+"'s frame ready", func(st frameState) bool { return st.State == "ready" || st.State == "error" }, 20*time.Second)
+	if fresh && !s.freshDocument(frame) {
+		r.mismatch("settle %d: %s's frame for %s still holds the document of before the switch", r.settles, where, viewer)
 	}
 	if st.Viewer != viewer || st.Revenue != revenue[viewer] {
-		r.mismatch("settle %d: the page shows %s but the frame shows viewer %q with revenue %s (%s's revenue is %s)",
-			r.settles, viewer, st.Viewer, st.Revenue, viewer, revenue[viewer])
+		r.mismatch("settle %d: %s shows %s but its frame shows viewer %q with revenue %s (%s's revenue is %s)",
+			r.settles, where, viewer, st.Viewer, st.Revenue, viewer, revenue[viewer])
 	}
+	return true
 }
 
 // learnRevenue opens each viewer once and reads its total revenue.
@@ -101,7 +114,7 @@ func (s *stack) learnRevenue(t *testing.T, path string, frame string, viewers ..
 
 func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 	s := newStack(t, options{timeout: 4 * time.Minute})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 30*time.Second)
 	viewers := []string{"viewer-amer", "viewer-emea"}
 	revenue := s.learnRevenue(t, "/?viewer=%s", mainFrame, viewers...)
@@ -159,7 +172,6 @@ func TestViewerSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 // settleCompare waits until both sides of compare mode have settled on
 // their viewers, then checks inside each frame that its rows are theirs.
 func (s *stack) settleCompare(t *testing.T, r *switchRun, want, was [2]string, revenue map[string]string) {
-	changed := [2]bool{want[0] != was[0], want[1] != was[1]}
 	t.Helper()
 	r.settles++
 	for i, key := range []string{"a", "b"} {
@@ -167,33 +179,15 @@ func (s *stack) settleCompare(t *testing.T, r *switchRun, want, was [2]string, r
 			pick=document.getElementById('pick-'+k), line=side&&side.querySelector('.side-viewer');
 			return !!side && side.dataset.viewer===v && !!f && f.dataset.viewer===v && !!pick && pick.value===v &&
 				!!line && line.innerText===v;})(%q,%q)`, key, want[i])
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			ok, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](settled))
-			if err == nil && ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				body, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 600)`))
-				r.mismatch("settle %d: side %s never settled on %s; the page shows: %s", r.settles, key, want[i], body)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		st := s.waitFrame(t, "dashboard-frame-"+key, want[i]+"'s frame ready", func(st frameState) bool { return st.State == "ready" || st.State == "error" }, 20*time.Second)
-		if changed[i] && !s.freshDocument("dashboard-frame-"+key) {
-			r.mismatch("settle %d: side %s's frame for %s still holds the document of before the switch", r.settles, key, want[i])
-		}
-		if st.Viewer != want[i] || st.Revenue != revenue[want[i]] {
-			r.mismatch("settle %d: side %s shows %s but its frame shows viewer %q with revenue %s (want %s)",
-				r.settles, key, want[i], st.Viewer, st.Revenue, revenue[want[i]])
+		if !s.settle(t, r, settled, "side "+key, want[i], "dashboard-frame-"+key, want[i] != was[i], revenue) {
+			return
 		}
 	}
 }
 
 func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 	s := newStack(t, options{timeout: 4 * time.Minute})
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	revenue := s.learnRevenue(t, "/compare?a=viewer-apac&b=%s", "dashboard-frame-b", "viewer-amer", "viewer-emea")
 	for v, r := range s.learnRevenue(t, "/compare?a=%s&b=viewer-amer", "dashboard-frame-a", "viewer-apac") {
@@ -260,7 +254,7 @@ func TestCompareSwitchesNeverShowAnotherViewersRows(t *testing.T) {
 // right dropdown and "Getting a token..." for good.
 func TestCompareWithAnUnknownViewerSaysSo(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers a[data-viewer]')`, 30*time.Second)
 	s.open(t, "/compare?a=viewer-emea&b=viewer-mars")
 	s.waitFrame(t, "dashboard-frame-a", "EMEA rows on the left", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)

@@ -6,6 +6,7 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -14,7 +15,7 @@ import (
 // countdown and the attempt, from the backend's retries and its own.
 func TestRateLimitWaitIsVisible(t *testing.T) {
 	s := newStack(t, options{})
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	if err := s.em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 1000, RetryAfterSeconds: 1}); err != nil {
 		t.Fatal(err)

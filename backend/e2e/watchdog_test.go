@@ -7,14 +7,15 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/lab"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
 // Issue #14: with the workspace unreachable, a frame stayed a grey box for
 // 30 s or more with no words, and the fault lab had no way to show it.
 func TestWorkspaceDownIsNamedAndTheFrameRecoversByItself(t *testing.T) {
-	s := newLabStack(t)
-	s.login(t, "admin", "admin-demo-pass") // the fault lab needs the role trainer
+	s := newStack(t, options{timeout: labTimeout})
+	s.loginAs(t, testkit.Admin) // the fault lab needs the role trainer
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/?viewer=viewer-emea")
 	s.waitFrame(t, mainFrame, "EMEA rows", func(st frameState) bool { return ready(st) && st.Viewer == "viewer-emea" }, 30*time.Second)
@@ -63,8 +64,8 @@ func TestWorkspaceDownIsNamedAndTheFrameRecoversByItself(t *testing.T) {
 // came. The page now warns above the frame (the frame itself keeps its
 // rows: the workspace checks exp on its own clock), as the card says.
 func TestClockSkewIsWarnedAboveTheFrame(t *testing.T) {
-	s := newLabStack(t)
-	s.login(t, "admin", "admin-demo-pass") // the fault lab needs the role trainer
+	s := newStack(t, options{timeout: labTimeout})
+	s.loginAs(t, testkit.Admin) // the fault lab needs the role trainer
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.toggle(t, lab.ClockSkew, true)
 	if card := s.eval(t, `document.querySelector('#toggle-`+lab.ClockSkew+`').innerText`); !strings.Contains(card, "warning above the frame") {

@@ -1,77 +1,26 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"embedlab/backend/broker"
 	"embedlab/backend/browsertest"
-	"embedlab/backend/emulator"
 	"embedlab/backend/lab"
-	"embedlab/backend/server"
-	"embedlab/backend/session"
-	"embedlab/backend/viewers"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
-// newLabStack is a stack with the fault lab and the workshop, as
-// `make run` wires them.
-func newLabStack(t *testing.T, own ...*viewers.Set) *stack {
-	t.Helper()
-	vs := viewers.Default()
-	if len(own) > 0 {
-		vs = own[0]
-	}
-	em, err := emulator.Start(emulator.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	dash, id, secret, err := em.Embedding()
-	if err != nil {
-		t.Fatal(err)
-	}
-	brk, err := broker.New(broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: 1000,
-		MaxBackoff: 200 * time.Millisecond, Timeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(nil)
-	t.Cleanup(ts.Close)
-	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, ts.URL) }); err != nil {
-		t.Fatal(err)
-	}
-	// The lab's snapshot, which reset restores, includes this test's origin.
-	lb, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, AppURL: ts.URL,
-		ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, brk.Forget)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var pages []api.DashboardPage
-	for _, p := range em.Pages(dash) {
-		pages = append(pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
-	}
-	ts.Config.Handler = server.New(server.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions,
-		Viewers: vs, Broker: brk, Lab: lb, Workshop: ws,
-		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash,
-			Emulated: true, DemoUsers: true, Pages: pages}})
-	return &stack{em: em, url: ts.URL, ctx: browsertest.New(t, 150*time.Second), secret: secret}
-}
+// labTimeout bounds the browser session of the fault lab's and the
+// workshop's tests, which go through many pages.
+const labTimeout = 150 * time.Second
 
 // toggle flips a fault lab toggle with its button and waits for the page
 // to show the new state.
@@ -90,8 +39,8 @@ func (s *stack) toggle(t *testing.T, id string, on bool) {
 }
 
 func TestFaultLabTogglesAreNamedOnTheDashboard(t *testing.T) {
-	s := newLabStack(t)
-	s.login(t, "admin", "admin-demo-pass") // the toggles need the role trainer
+	s := newStack(t, options{timeout: labTimeout})
+	s.loginAs(t, testkit.Admin) // the toggles need the role trainer
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	// Working first: the token is cached, so each toggle must drop it.
 	s.open(t, "/?viewer=viewer-emea")
@@ -176,10 +125,10 @@ func (s *stack) exercise(t *testing.T, id, button, state string) string {
 }
 
 func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
-	s := newLabStack(t)
+	s := newStack(t, options{timeout: labTimeout})
 	dash, embedder, _, _ := s.em.Embedding()
 	term := terminal{t: t, instance: s.em.URL()}
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/workshop")
 	s.wait(t, "the exercises", `document.querySelectorAll('#workshop .exercise').length >= 6`, 20*time.Second)
@@ -256,7 +205,7 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	s.wait(t, "the toggles", `document.querySelectorAll('#lab .toggle').length >= 8`, 20*time.Second)
 	browsertest.Screenshot(t, s.ctx, "app-lab")
 	s.signOut(t)
-	s.login(t, "admin", "admin-demo-pass")
+	s.loginAs(t, testkit.Admin)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/trainer")
 	s.wait(t, "ada's row", `(function(){var r=document.querySelector('#participants tr[data-user="ada"]');
@@ -271,7 +220,7 @@ func TestWorkshopExercisesTurnGreenAndTheTrainerSeesThem(t *testing.T) {
 	// no workspace reset (the server's identities on Call an app are greyed
 	// out: backend/server and TestCallAnAppThroughTheAPI).
 	s.signOut(t)
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	if n := s.eval(t, `String(document.querySelectorAll('.topbar nav a[href="/lab"]').length)`); n != "0" {
 		t.Errorf("ada's top bar links the fault lab (%s links)", n)
@@ -314,14 +263,14 @@ func jsonField(t *testing.T, body, key string) string {
 // of their own (what EMBEDLAB_VIEWERS_FILE gives at a restart), then compare
 // mode in the browser; checking before the load stays red with its hint.
 func TestOwnViewerExerciseInCompareMode(t *testing.T) {
-	own, err := viewers.Parse("viewers-ada.json", []byte(`{"viewers": [
+	own := filepath.Join(t.TempDir(), "viewers-ada.json")
+	if err := os.WriteFile(own, []byte(`{"viewers": [
 		{"id": "viewer-emea", "display_name": "Europe, Middle East & Africa (EMEA)", "external_value": "EMEA", "users": ["ada"]},
-		{"id": "partner-ada", "display_name": "Partner (ada)", "external_value": "APAC", "users": ["ada"]}]}`))
-	if err != nil {
+		{"id": "partner-ada", "display_name": "Partner (ada)", "external_value": "APAC", "users": ["ada"]}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := newLabStack(t, own)
-	s.login(t, "ada", "ada-demo-pass")
+	s := newStack(t, options{timeout: labTimeout, env: map[string]string{"EMBEDLAB_VIEWERS_FILE": own}})
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the dashboard page", `!!document.querySelector('#viewers')`, 30*time.Second)
 	s.open(t, "/workshop")
 	s.wait(t, "the exercises", `!!document.querySelector('#ex-own-viewer button.start')`, 20*time.Second)
