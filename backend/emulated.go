@@ -24,7 +24,7 @@ func startWorkspace(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		_ = w.Emulator.Shutdown(sctx)
+		_ = w.Stop(sctx)
 	}
 	return w.Emulated, w.Pages, stop, nil
 }

@@ -77,7 +77,7 @@ func Serve(t testing.TB, env map[string]string) *App {
 		t.Fatalf("testkit.Serve: the emulator: %v", err)
 	}
 	a.Emulator = w.Emulator
-	t.Cleanup(func() { _ = w.Emulator.Shutdown(context.Background()) })
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
 	a.Server, err = assemble.App(context.Background(), cfg, getenv, w.Emulated, w.Pages, logger)
 	if err != nil {
 		ln.Close()

@@ -2,9 +2,11 @@ package emulated
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"embedlab/backend/appsetup"
 	"embedlab/backend/config"
@@ -23,12 +25,28 @@ type Workspace struct {
 	Emulated *appsetup.Emulated
 	// Pages are the configured dashboard's pages.
 	Pages []api.DashboardPage
+
+	mu    sync.Mutex
+	store *workshop.Store // the workshop's progress, once the lab is built
+}
+
+// Stop shuts the emulator down (requests in flight get until ctx ends) and
+// closes the workshop's progress database.
+func (w *Workspace) Stop(ctx context.Context) error {
+	err := w.Emulator.Shutdown(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.store != nil {
+		err = errors.Join(err, w.store.Close())
+		w.store = nil
+	}
+	return err
 }
 
 // Start starts the bundled emulator as cfg says (state file, address, room
 // host, dashboard file, admin key), lets cfg's public URL embed, points cfg
 // at it (instance URL, workspace, dashboard, service principal) and tells
-// stdout where it listens. Shut it down with w.Emulator.Shutdown.
+// stdout where it listens. Stop ends it.
 func Start(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Workspace, error) {
 	em, err := StartEmulator(cfg.EmulatorState, cfg.EmulatorAddr, "", "", "", cfg.RoomHost, cfg.DashboardFile, cfg.EmulatorAdminKey, logger)
 	if err != nil {
@@ -61,11 +79,14 @@ func Start(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Workspac
 		if appURL == "" {
 			appURL = fmt.Sprintf("http://localhost:%d", cfg.Port)
 		}
-		l, ws, _, err := lab.Wire(em, lab.Options{ClientID: cfg.ClientID, DashboardID: cfg.DashboardID, StateFile: cfg.EmulatorState,
+		l, ws, st, err := lab.Wire(em, lab.Options{ClientID: cfg.ClientID, DashboardID: cfg.DashboardID, StateFile: cfg.EmulatorState,
 			ProgressFile: workshop.DefaultPath(cfg.DataDir), ExercisesDir: cfg.ExercisesDir, AppURL: appURL}, forget)
 		if err != nil {
 			return nil, nil, err
 		}
+		w.mu.Lock()
+		w.store = st
+		w.mu.Unlock()
 		return l, ws, nil
 	}
 	return w, nil
