@@ -84,17 +84,16 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 
 	regions := sampleCountries(t)
 	s.open(t, "/?viewer=viewer-emea")
-	emea := s.waitRoomFrame(t, "viewer-emea", regions["EMEA"])
-	src := s.eval(t, `(document.querySelector('iframe[name="`+mainFrame+`"]')||{}).src||""`)
-	if !strings.HasPrefix(src, workspace+"/") {
+	emea := s.waitRoomFrame(t, seen, "viewer-emea", regions["EMEA"])
+	if src := frameSrc(t, s); !strings.HasPrefix(src, workspace+"/") {
 		t.Fatalf("the frame's src is %q: it should be the workspace on the trainer's address, %s", src, workspace)
 	}
 	// Switching viewers shows the second viewer's rows, from the same place.
 	if err := s.click(`#viewers a[data-viewer="viewer-amer"]`); err != nil {
 		t.Fatal(err)
 	}
-	amer := s.waitRoomFrame(t, "viewer-amer", regions["AMER"])
-	if src := s.eval(t, `(document.querySelector('iframe[name="`+mainFrame+`"]')||{}).src||""`); !strings.HasPrefix(src, workspace+"/") {
+	amer := s.waitRoomFrame(t, seen, "viewer-amer", regions["AMER"])
+	if src := frameSrc(t, s); !strings.HasPrefix(src, workspace+"/") {
 		t.Fatalf("after the switch the frame's src is %q, want the workspace on %s", src, workspace)
 	}
 	if emea.Revenue == amer.Revenue {
@@ -123,11 +122,19 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 
 // waitRoomFrame waits until the dashboard frame is ready on viewer, and
 // checks that every row's country is one of countries, its region's.
-func (s *stack) waitRoomFrame(t *testing.T, viewer string, countries []string) frameState {
+func (s *stack) waitRoomFrame(t *testing.T, seen *requestWatch, viewer string, countries []string) frameState {
 	t.Helper()
-	st := s.waitFrame(t, mainFrame, viewer+"'s rows", func(st frameState) bool {
-		return ready(st) && st.Viewer == viewer && st.Rows > 0
-	}, 90*time.Second)
+	var st frameState
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if st = s.frame(t, mainFrame); ready(st) && st.Viewer == viewer && st.Rows > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			browsertest.Screenshot(t, s.ctx, "failed-"+t.Name())
+			t.Fatalf("%s's rows never showed in the frame (src %s); it shows %+v; the browser's failed requests: %q",
+				viewer, frameSrc(t, s), st, seen.failures())
+		}
+	}
 	rows, err := browsertest.FrameEval[[]string](s.ctx, mainFrame,
 		`Array.from(document.querySelectorAll('[data-widget="top_countries"] tr[data-row]')).map(function(r){return r.cells[0].innerText.trim()})`)
 	if err != nil || len(rows) == 0 {
@@ -140,6 +147,14 @@ func (s *stack) waitRoomFrame(t *testing.T, viewer string, countries []string) f
 	}
 	t.Logf("%s: %d rows of %v, total revenue %s", viewer, len(rows), countries, st.Revenue)
 	return st
+}
+
+// frameSrc is the dashboard frame's src without its fragment, which holds
+// the viewer's token.
+func frameSrc(t *testing.T, s *stack) string {
+	t.Helper()
+	src, _, _ := strings.Cut(s.eval(t, `(document.querySelector('iframe[name="`+mainFrame+`"]')||{}).src||"(no frame)"`), "#")
+	return src
 }
 
 // sampleCountries reads the demo data's countries by region (a viewer's
@@ -170,28 +185,30 @@ func sampleCountries(t *testing.T) map[string][]string {
 	return out
 }
 
-// requestWatch records the URL of every request the browser makes.
+// requestWatch records the URL of every request the browser makes, and
+// the ones that failed with why.
 type requestWatch struct {
-	mu   sync.Mutex
-	urls []string
+	mu     sync.Mutex
+	urls   []string
+	byID   map[network.RequestID]string
+	failed []string
 }
 
 func watchRequests(t *testing.T, ctx context.Context) *requestWatch {
 	t.Helper()
-	w := &requestWatch{}
+	w := &requestWatch{byID: map[network.RequestID]string{}}
 	if err := chromedp.Listen(ctx, func(ev any) {
-		var u string
+		w.mu.Lock()
+		defer w.mu.Unlock()
 		switch e := ev.(type) {
 		case *network.EventRequestWillBeSent:
-			u = e.Request.URL
+			w.urls = append(w.urls, e.Request.URL)
+			w.byID[e.RequestID] = e.Request.URL
 		case *network.EventWebSocketCreated:
-			u = e.URL
-		default:
-			return
+			w.urls = append(w.urls, e.URL)
+		case *network.EventLoadingFailed:
+			w.failed = append(w.failed, w.byID[e.RequestID]+": "+e.ErrorText)
 		}
-		w.mu.Lock()
-		w.urls = append(w.urls, u)
-		w.mu.Unlock()
 	}); err != nil {
 		t.Fatalf("listen to the browser: %v", err)
 	}
@@ -202,6 +219,12 @@ func (w *requestWatch) list() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.urls)
+}
+
+func (w *requestWatch) failures() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.failed)
 }
 
 func httpGet(t *testing.T, u string) (*http.Response, string) {
@@ -322,7 +345,8 @@ func removeStaleNamespaces(t *testing.T) {
 	for _, line := range strings.Split(string(out), "\n") {
 		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
 		pid, err := strconv.Atoi(strings.TrimPrefix(name, netnsPrefix))
-		if !strings.HasPrefix(name, netnsPrefix) || err != nil || syscall.Kill(pid, 0) == nil {
+		// One named for this process is stale too: its pid was reused.
+		if !strings.HasPrefix(name, netnsPrefix) || err != nil || (pid != os.Getpid() && syscall.Kill(pid, 0) == nil) {
 			continue
 		}
 		if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
