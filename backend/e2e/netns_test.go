@@ -81,6 +81,12 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	if origin := s.eval(t, `location.origin`); origin != app {
 		t.Fatalf("the page's origin is %s, want the trainer's %s", origin, app)
 	}
+	// The premise: Chromium treats the page as another machine's plain
+	// http origin, as a room's http://192.168.x.y:3000 is; any loopback
+	// address, 127.0.0.2 included, would be a secure context.
+	if secure := s.eval(t, `String(window.isSecureContext)`); secure != "false" {
+		t.Fatalf("the participant's page is a secure context (%s): the browser does not see another machine", secure)
+	}
 
 	regions := sampleCountries(t)
 	s.open(t, "/?viewer=viewer-emea")
