@@ -39,6 +39,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/emulator"
 	"embedlab/backend/emulator/dashboard"
 )
 
@@ -49,7 +50,7 @@ const netnsPrefix = "embedlab-e2e-"
 func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	m := newTrainerMachine(t)
 	bin := buildEmbedlab(t)
-	app, out := m.serve(t, bin, map[string]string{"EMBEDLAB_ROOM_HOST": m.addr, "EMBEDLAB_DATA_DIR": t.TempDir()})
+	app, out, logs := m.serve(t, bin, map[string]string{"EMBEDLAB_ROOM_HOST": m.addr, "EMBEDLAB_DATA_DIR": t.TempDir()})
 	if app != "http://"+m.addr+":3000" {
 		t.Fatalf("serve names the app %s, want http://%s:3000 (the README's room)", app, m.addr)
 	}
@@ -74,7 +75,10 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 		t.Fatalf("sales-api in port form, without a token, from the participant's side: %d %v %s", res.StatusCode, res.Header, body)
 	}
 
-	s := &stack{url: app, ctx: browsertest.New(t, 4*time.Minute)}
+	s := &stack{url: app, ctx: browsertest.New(t, 4*time.Minute), secret: bundledEmbeddingSecret(t)}
+	// As in every e2e test: neither the browser nor serve's output and logs
+	// may hold the service principal's secret or an all-apis token.
+	s.watch = watchLeaks(t, s.ctx, s.secret, out, logs)
 	seen := watchRequests(t, s.ctx)
 	s.login(t, "ada", "ada-demo-pass")
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 60*time.Second)
@@ -153,6 +157,26 @@ func (s *stack) waitRoomFrame(t *testing.T, seen *requestWatch, viewer string, c
 	}
 	t.Logf("%s: %d rows of %v, total revenue %s", viewer, len(rows), countries, st.Revenue)
 	return st
+}
+
+// bundledEmbeddingSecret is the secret of the bundled workspace's service
+// principal that serve embeds dashboards with (the first that may run a
+// published dashboard, as emulator.Embedding picks it).
+func bundledEmbeddingSecret(t *testing.T) string {
+	t.Helper()
+	st := emulator.DefaultState()
+	for _, d := range st.Dashboards {
+		if !d.Published || len(d.CanRun) == 0 {
+			continue
+		}
+		for _, sp := range st.ServicePrincipals {
+			if sp.ApplicationID == d.CanRun[0] && sp.Secret != "" {
+				return sp.Secret
+			}
+		}
+	}
+	t.Fatal("the bundled workspace has no service principal that may run a published dashboard")
+	return ""
 }
 
 // frameSrc is the dashboard frame's src without its fragment, which holds
@@ -389,8 +413,9 @@ func buildEmbedlab(t *testing.T) string {
 
 // serve runs `embedlab serve` on the trainer's machine with env (and
 // nothing of this process's environment but PATH), from the module root
-// so it serves the built web/, and waits for its "app on" line.
-func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) (string, *syncBuf) {
+// so it serves the built web/, and waits for its "app on" line. It returns
+// the app's URL, serve's output and its log.
+func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) (string, *syncBuf, *syncBuf) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", m.ns, bin, "serve")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
@@ -425,7 +450,7 @@ func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) 
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if _, line, ok := strings.Cut(out.String(), "embedlab: app on "); ok && strings.Contains(line, "\n") {
-			return strings.Fields(line)[0], out
+			return strings.Fields(line)[0], out, errs
 		}
 		select {
 		case <-done:
