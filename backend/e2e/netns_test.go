@@ -111,6 +111,35 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	}
 	browsertest.Screenshot(t, s.ctx, "room-across-a-network-namespace")
 
+	// U2M: the browser goes to the workspace's sign-in page on the trainer's
+	// address, and comes back to the app's room URL (the redirect URI a room
+	// derives), signed in; a call to an app with that token answers.
+	s.open(t, "/call-app")
+	s.wait(t, "the sources", `!!document.getElementById('source-u2m')`, 30*time.Second)
+	if err := s.click(`#source-u2m`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the scope list", `!!document.getElementById('scope-sql')`, 20*time.Second)
+	if err := chromedp.Do(s.ctx, chromedp.Click(chromedp.ID("scope-sql")), chromedp.Click(chromedp.ID("u2m-sign-in"))); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the workspace's sign-in page on the trainer's address",
+		`location.href.indexOf('`+workspace+`/oidc/v1/authorize') === 0 && !!document.getElementById('username')`, 30*time.Second)
+	if err := chromedp.Do(s.ctx,
+		chromedp.SendKeys(chromedp.ID("username"), "ada@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"),
+		chromedp.Click(chromedp.ID("allow")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "back on the app's room URL, signed in", `location.origin === '`+app+`' && location.pathname === '/call-app' && !!document.getElementById('u2m-status')`, 30*time.Second)
+	if err := s.click(`button[data-app="sales-sql"]`); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.send(t, "200"); !strings.Contains(got, "the app answered") {
+		t.Errorf("u2m call to sales-sql in the room: %s", got)
+	}
+
 	// Every request the browser made went to the trainer's machine.
 	urls := seen.list()
 	if len(urls) < 10 {
