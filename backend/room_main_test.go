@@ -22,7 +22,8 @@ import (
 
 // roomHost is a second loopback address standing in for the trainer
 // machine's address on a room's network: traffic stays on this machine,
-// but nothing answers it unless it was bound for the room.
+// but nothing answers it unless it was bound for the room. (A room reached
+// from another machine's network: backend/e2e/netns_test.go.)
 const roomHost = "127.0.0.2"
 
 // startRoom runs `embedlab serve` in a room on roomHost (startServe).

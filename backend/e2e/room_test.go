@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// A classroom: a participant's browser reaches the app and the dashboard's
-// frame by the trainer machine's address, not by localhost. 127.0.0.2
-// stands in for it (traffic stays on this machine), and nothing of the
-// stack listens on 127.0.0.1.
+// A classroom's URLs: the app and the dashboard's frame are served on, and
+// named by, the room's address instead of 127.0.0.1. 127.0.0.2 stands in
+// for the trainer machine's address, but it is still this machine's
+// loopback (and a secure context): the browser shares the stack's network.
+// netns_test.go reaches a room from another machine's side of a real link.
 func TestRoomDashboardThroughTheRoomAddress(t *testing.T) {
 	s := newStack(t, options{room: "127.0.0.2"})
 	if !strings.HasPrefix(s.url, "http://127.0.0.2:") || !strings.HasPrefix(s.em.URL(), "http://127.0.0.2:") {
