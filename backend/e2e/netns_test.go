@@ -39,8 +39,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
-	"embedlab/backend/emulator"
 	"embedlab/backend/emulator/dashboard"
+	"embedlab/backend/testkit"
 )
 
 // netnsPrefix names this test's namespaces, followed by the test process's
@@ -75,7 +75,7 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 		t.Fatalf("sales-api in port form, without a token, from the participant's side: %d %v %s", res.StatusCode, res.Header, body)
 	}
 
-	s := &stack{url: app, ctx: browsertest.New(t, 4*time.Minute), secret: bundledEmbeddingSecret(t)}
+	s := &stack{url: app, ctx: browsertest.New(t, 4*time.Minute), secret: testkit.EmbedderSecret}
 	// As in every e2e test: neither the browser nor serve's output and logs
 	// may hold the service principal's secret or an all-apis token.
 	s.watch = watchLeaks(t, s.ctx, s.secret, out, logs)
@@ -186,26 +186,6 @@ func (s *stack) waitRoomFrame(t *testing.T, seen *requestWatch, viewer string, c
 	}
 	t.Logf("%s: %d rows of %v, total revenue %s", viewer, len(rows), countries, st.Revenue)
 	return st
-}
-
-// bundledEmbeddingSecret is the secret of the bundled workspace's service
-// principal that serve embeds dashboards with (the first that may run a
-// published dashboard, as emulator.Embedding picks it).
-func bundledEmbeddingSecret(t *testing.T) string {
-	t.Helper()
-	st := emulator.DefaultState()
-	for _, d := range st.Dashboards {
-		if !d.Published || len(d.CanRun) == 0 {
-			continue
-		}
-		for _, sp := range st.ServicePrincipals {
-			if sp.ApplicationID == d.CanRun[0] && sp.Secret != "" {
-				return sp.Secret
-			}
-		}
-	}
-	t.Fatal("the bundled workspace has no service principal that may run a published dashboard")
-	return ""
 }
 
 // frameSrc is the dashboard frame's src without its fragment, which holds
@@ -444,7 +424,7 @@ func buildEmbedlab(t *testing.T) string {
 // nothing of this process's environment but PATH), from the module root
 // so it serves the built web/, and waits for its "app on" line. It returns
 // the app's URL, serve's output and its log.
-func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) (string, *syncBuf, *syncBuf) {
+func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) (string, *testkit.Buffer, *testkit.Buffer) {
 	t.Helper()
 	cmd := exec.Command("ip", "netns", "exec", m.ns, bin, "serve")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
@@ -452,7 +432,7 @@ func (m *trainerMachine) serve(t *testing.T, bin string, env map[string]string) 
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Dir, _ = os.Getwd()
-	out, errs := &syncBuf{}, &syncBuf{}
+	out, errs := &testkit.Buffer{}, &testkit.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, errs
 	// ip netns exec execs embedlab in its place: the signals reach it, and
 	// it dies with this test process even when no cleanup runs.
