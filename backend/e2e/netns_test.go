@@ -41,6 +41,7 @@ import (
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator/dashboard"
 	"embedlab/backend/testkit"
+	"embedlab/shared/claims"
 )
 
 // netnsPrefix names this test's namespaces, followed by the test process's
@@ -110,6 +111,20 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 		t.Fatalf("EMEA and AMER both show revenue %s", emea.Revenue)
 	}
 	browsertest.Screenshot(t, s.ctx, "room-across-a-network-namespace")
+
+	// Copy works on the room's plain http origin, where the browser has no
+	// clipboard API: the inspector's "Copy token" copies AMER's token.
+	s.eval(t, `(window.copiedText = null, document.addEventListener('copy', () => {
+		const a = document.activeElement;
+		window.copiedText = a && a.tagName === 'TEXTAREA' ? a.value.slice(a.selectionStart, a.selectionEnd) : String(getSelection());
+	}, {once: true}), '')`)
+	if err := s.click(`button.copy`); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "the copy button to say Copied", `document.querySelector('button.copy').textContent === 'Copied' && typeof window.copiedText === 'string'`, 10*time.Second)
+	if _, c, err := claims.Decode(s.eval(t, `window.copiedText`)); err != nil || !strings.Contains(c.CustomClaim, "viewer-amer") {
+		t.Fatalf("Copy token copied a token for %+v (%v), want AMER's", c, err)
+	}
 
 	// U2M: the browser goes to the workspace's sign-in page on the trainer's
 	// address, and comes back to the app's room URL (the redirect URI a room
