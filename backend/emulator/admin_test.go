@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 func TestFaultSwitchOverHTTP(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	broad := spToken(t, em)
 
 	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"tokeninfo","status":503,"count":2,"retry_after_seconds":3}`)
@@ -22,20 +23,20 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 		t.Fatalf("add fault: %d %s", r.status, r.body)
 	}
 	for i := 0; i < 2; i++ {
-		r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad)
+		r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad)
 		var ae wire.APIError
 		r.json(t, &ae)
 		if r.status != 503 || ae.ErrorCode != "TEMPORARILY_UNAVAILABLE" || r.header.Get("Retry-After") != "3" {
 			t.Fatalf("call %d: %d %s Retry-After=%q", i, r.status, r.body, r.header.Get("Retry-After"))
 		}
 	}
-	if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status != 200 {
+	if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status != 200 {
 		t.Fatalf("after the faults: %d %s", r.status, r.body)
 	}
 
 	// Token endpoint faults answer in the OAuth style.
 	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":500,"count":1}`)
-	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var oe wire.OAuthError
 	r.json(t, &oe)
 	if r.status != 500 || oe.Code != "server_error" {
@@ -43,7 +44,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 	}
 	// A 429 fault is the workspace's rate-limit answer.
 	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":429,"count":1}`)
-	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "REQUEST_LIMIT_EXCEEDED") {
 		t.Fatalf("429 fault: %d %s", r.status, r.body)
 	}
@@ -65,7 +66,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 }
 
 func TestFaultSwitchRefusesBadInput(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	cases := []struct{ name, method, path, contentType, body, want string }{
 		{"form post", "POST", "/emulator/faults", "application/x-www-form-urlencoded", "endpoint=token", "Content-Type must be application/json"},
 		{"broken JSON", "POST", "/emulator/faults", "application/json", `{"endpoint":`, "not the expected JSON"},
@@ -101,7 +102,7 @@ func TestFaultSwitchRefusesBadInput(t *testing.T) {
 }
 
 func TestDelayFaultStallsTheCall(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 300, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +116,7 @@ func TestDelayFaultStallsTheCall(t *testing.T) {
 // A client that gives up on a delayed token call frees it: the emulator
 // then shuts down at once instead of sleeping out the delay.
 func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := testkit.Emulator(t, emulator.Options{})
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 60000, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +125,7 @@ func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, em.URL()+wire.PathToken,
 		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(spID, spSecret)
+	req.SetBasicAuth(testkit.EmbedderID, testkit.EmbedderSecret)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
 		t.Fatalf("the delayed call answered %d", res.StatusCode)
@@ -144,14 +142,14 @@ func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
 }
 
 func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/token-lifetime", `{"seconds":120}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/clock", `{"skew_seconds":600}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	c := verifyWithJWKS(t, em, tr.AccessToken)
@@ -164,14 +162,14 @@ func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
 }
 
 func TestRateLimitOnTokenInfo(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	broad := spToken(t, em)
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":2}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	var limited *response
 	for i := 0; i < 10 && limited == nil; i++ {
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status == http.StatusTooManyRequests {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status == http.StatusTooManyRequests {
 			limited = &r
 		} else if r.status != 200 {
 			t.Fatalf("call %d: %d %s", i, r.status, r.body)
@@ -188,14 +186,14 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 	// Off again: no call is limited.
 	adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":0}`)
 	for i := 0; i < 50; i++ {
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status != 200 {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status != 200 {
 			t.Fatalf("with the limit off, call %d: %d", i, r.status)
 		}
 	}
 }
 
 func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	before := spToken(t, em)
 	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/rotate-keys", `{}`)
 	var rot map[string]string
@@ -208,23 +206,23 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	}
 	for _, tok := range []string{before, after} {
 		verifyWithJWKS(t, em, tok)
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), tok); r.status != 200 {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), tok); r.status != 200 {
 			t.Fatalf("token refused after rotation: %d %s", r.status, r.body)
 		}
 	}
 	// Two rotations retire the first key: its tokens are refused.
 	em.RotateKeys()
-	r = get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), before)
+	r = get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), before)
 	if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "does not publish") {
 		t.Fatalf("token of a retired key: %d %s", r.status, r.body)
 	}
 }
 
 func TestRequestLogRedactsCredentials(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	broad := spToken(t, em)
 	tokenInfo(t, em, broad, "viewer-emea", "EMEA")
-	postForm(t, em, spID, "dose-wrong-secret-value", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	postForm(t, em, testkit.EmbedderID, "dose-wrong-secret-value", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 
 	var page struct {
 		Entries []emulator.RequestEntry `json:"entries"`
@@ -236,14 +234,14 @@ func TestRequestLogRedactsCredentials(t *testing.T) {
 		t.Fatalf("%d entries, want 3: %s", len(page.Entries), r.body)
 	}
 	ti := page.Entries[1]
-	if ti.Method != "GET" || !strings.HasSuffix(ti.Path, "/published/tokeninfo") || ti.Status != 200 || ti.Principal != spID ||
+	if ti.Method != "GET" || !strings.HasSuffix(ti.Path, "/published/tokeninfo") || ti.Status != 200 || ti.Principal != testkit.EmbedderID ||
 		ti.Authorization != "Bearer "+broad[:4]+"…"+broad[len(broad)-4:] {
 		t.Fatalf("tokeninfo entry = %+v", ti)
 	}
 	if bad := page.Entries[2]; bad.Status != 401 || bad.Error != "invalid_client" || bad.Authorization != "Basic ****" {
 		t.Fatalf("failed login entry = %+v", bad)
 	}
-	for _, secret := range []string{broad, spSecret, "dose-wrong-secret-value"} {
+	for _, secret := range []string{broad, testkit.EmbedderSecret, "dose-wrong-secret-value"} {
 		if strings.Contains(string(r.body), secret) {
 			t.Fatalf("request log holds a credential")
 		}
@@ -261,7 +259,7 @@ func TestRequestLogRedactsCredentials(t *testing.T) {
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestUnknownPathsAnswerJSON404(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	for _, p := range []string{"/api/2.0/nothing", "/oidc/v1/unknown", "/api/2.0/lakeview/dashboards//published/tokeninfo"} {
 		r := get(t, em.URL()+p, "")
 		var ae wire.APIError
@@ -276,7 +274,7 @@ func TestUnknownPathsAnswerJSON404(t *testing.T) {
 }
 
 func TestOversizedHeaderIsRefused(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	req, _ := http.NewRequest(http.MethodGet, em.URL()+wire.PathKeys, nil)
 	req.Header.Set("X-Pad", strings.Repeat("a", 64<<10))
 	if r := do(t, req); r.status != http.StatusRequestHeaderFieldsTooLarge {

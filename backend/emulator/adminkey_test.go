@@ -1,14 +1,13 @@
 package emulator_test
 
 import (
-	"context"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -52,7 +51,7 @@ func readShared(t *testing.T, em *emulator.Emulator) sharedState {
 // token is refused in the workspace's JSON, naming what to send, and
 // nothing changes.
 func TestAdminRoutesNeedTheAdminKey(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	participantToken := spToken(t, em)
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 502, Count: 7}); err != nil {
 		t.Fatal(err) // something pending, for DELETE to wipe
@@ -104,7 +103,7 @@ func TestAdminRoutesNeedTheAdminKey(t *testing.T) {
 
 // With the key, every admin route does its job.
 func TestAdminRoutesWorkWithTheAdminKey(t *testing.T) {
-	em := start(t)
+	em := testkit.Emulator(t, emulator.Options{})
 	before := readShared(t, em)
 	for _, rt := range adminRoutes {
 		if rt.method == http.MethodDelete {
@@ -130,7 +129,7 @@ func TestAdminRoutesWorkWithTheAdminKey(t *testing.T) {
 // The key is random per emulator unless given; a given key is the only one
 // accepted, and a weak one is refused at start without being quoted.
 func TestAdminKeyGivenOrRandom(t *testing.T) {
-	a, b := start(t), start(t)
+	a, b := testkit.Emulator(t, emulator.Options{}), testkit.Emulator(t, emulator.Options{})
 	if a.AdminKey() == b.AdminKey() || len(a.AdminKey()) < 40 {
 		t.Fatalf("random admin keys: %q and %q", a.AdminKey(), b.AdminKey())
 	}
@@ -145,15 +144,7 @@ func TestAdminKeyGivenOrRandom(t *testing.T) {
 	}
 
 	const given = "trainer-room-42-key-of-mine"
-	em, err := emulator.Start(emulator.Options{AdminKey: given}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
+	em := testkit.Emulator(t, emulator.Options{AdminKey: given})
 	if em.AdminKey() != given {
 		t.Fatalf("AdminKey() = %q, want the given key", em.AdminKey())
 	}

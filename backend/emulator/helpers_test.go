@@ -1,7 +1,6 @@
 package emulator_test
 
 import (
-	"context"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -11,40 +10,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
-
-// Demo identities from the bundled workspace.json.
-const (
-	spID        = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
-	spSecret    = "dosedemo0embedder0not0a0real0secret"
-	noAccessID  = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
-	noAccessSec = "dosedemo0noaccess0not0a0real0secret"
-	dashID      = "01f0a1b2c3d4e5f60718293a4b5c6d7e"
-	draftDashID = "01f0ffffeeeeddddccccbbbbaaaa9999"
-	workspaceID = "1234567890123456"
-)
-
-// start runs an emulator on a random loopback port for the test.
-func start(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
-	return em
-}
 
 type response struct {
 	status int
@@ -112,7 +85,7 @@ func adminJSON(t *testing.T, em *emulator.Emulator, method, u, body string) resp
 // spToken is step 1.
 func spToken(t *testing.T, em *emulator.Emulator) string {
 	t.Helper()
-	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	if r.status != http.StatusOK || tr.AccessToken == "" {
@@ -129,7 +102,7 @@ func tokenInfoURL(em *emulator.Emulator, dash, viewer, value string) string {
 // tokenInfo is step 2.
 func tokenInfo(t *testing.T, em *emulator.Emulator, bearer, viewer, value string) *wire.TokenInfo {
 	t.Helper()
-	r := get(t, tokenInfoURL(em, dashID, viewer, value), bearer)
+	r := get(t, tokenInfoURL(em, testkit.DashboardID, viewer, value), bearer)
 	if r.status != http.StatusOK {
 		t.Fatalf("step 2: %d %s", r.status, r.body)
 	}
