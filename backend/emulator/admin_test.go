@@ -15,7 +15,7 @@ import (
 )
 
 func TestFaultSwitchOverHTTP(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	broad := spToken(t, em)
 
 	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"tokeninfo","status":503,"count":2,"retry_after_seconds":3}`)
@@ -66,7 +66,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 }
 
 func TestFaultSwitchRefusesBadInput(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	cases := []struct{ name, method, path, contentType, body, want string }{
 		{"form post", "POST", "/emulator/faults", "application/x-www-form-urlencoded", "endpoint=token", "Content-Type must be application/json"},
 		{"broken JSON", "POST", "/emulator/faults", "application/json", `{"endpoint":`, "not the expected JSON"},
@@ -102,7 +102,7 @@ func TestFaultSwitchRefusesBadInput(t *testing.T) {
 }
 
 func TestDelayFaultStallsTheCall(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 300, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestDelayFaultStallsTheCall(t *testing.T) {
 // A client that gives up on a delayed token call frees it: the emulator
 // then shuts down at once instead of sleeping out the delay.
 func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 60000, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
 }
 
 func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/token-lifetime", `{"seconds":120}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -162,7 +162,7 @@ func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
 }
 
 func TestRateLimitOnTokenInfo(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	broad := spToken(t, em)
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":2}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
@@ -193,7 +193,7 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 }
 
 func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	before := spToken(t, em)
 	r := adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/rotate-keys", `{}`)
 	var rot map[string]string
@@ -219,7 +219,7 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 }
 
 func TestRequestLogRedactsCredentials(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	broad := spToken(t, em)
 	tokenInfo(t, em, broad, "viewer-emea", "EMEA")
 	postForm(t, em, testkit.EmbedderID, "dose-wrong-secret-value", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
@@ -259,7 +259,7 @@ func TestRequestLogRedactsCredentials(t *testing.T) {
 func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestUnknownPathsAnswerJSON404(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	for _, p := range []string{"/api/2.0/nothing", "/oidc/v1/unknown", "/api/2.0/lakeview/dashboards//published/tokeninfo"} {
 		r := get(t, em.URL()+p, "")
 		var ae wire.APIError
@@ -274,7 +274,7 @@ func TestUnknownPathsAnswerJSON404(t *testing.T) {
 }
 
 func TestOversizedHeaderIsRefused(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	req, _ := http.NewRequest(http.MethodGet, em.URL()+wire.PathKeys, nil)
 	req.Header.Set("X-Pad", strings.Repeat("a", 64<<10))
 	if r := do(t, req); r.status != http.StatusRequestHeaderFieldsTooLarge {

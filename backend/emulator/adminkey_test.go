@@ -51,7 +51,7 @@ func readShared(t *testing.T, em *emulator.Emulator) sharedState {
 // token is refused in the workspace's JSON, naming what to send, and
 // nothing changes.
 func TestAdminRoutesNeedTheAdminKey(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	participantToken := spToken(t, em)
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 502, Count: 7}); err != nil {
 		t.Fatal(err) // something pending, for DELETE to wipe
@@ -103,7 +103,7 @@ func TestAdminRoutesNeedTheAdminKey(t *testing.T) {
 
 // With the key, every admin route does its job.
 func TestAdminRoutesWorkWithTheAdminKey(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	before := readShared(t, em)
 	for _, rt := range adminRoutes {
 		if rt.method == http.MethodDelete {
@@ -129,7 +129,7 @@ func TestAdminRoutesWorkWithTheAdminKey(t *testing.T) {
 // The key is random per emulator unless given; a given key is the only one
 // accepted, and a weak one is refused at start without being quoted.
 func TestAdminKeyGivenOrRandom(t *testing.T) {
-	a, b := testkit.Emulator(t, emulator.Options{}), testkit.Emulator(t, emulator.Options{})
+	a, b := start(t), testkit.Emulator(t, emulator.Options{})
 	if a.AdminKey() == b.AdminKey() || len(a.AdminKey()) < 40 {
 		t.Fatalf("random admin keys: %q and %q", a.AdminKey(), b.AdminKey())
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,16 +39,7 @@ func callApp(t *testing.T, u, token string, header ...string) response {
 	}
 	c := &http.Client{Transport: emulator.AppsTransport(), Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, body}
+	return doWith(t, c, req)
 }
 
 // appError decodes the proxy's REST error.
@@ -89,7 +79,7 @@ func TestAppURLs(t *testing.T) {
 		t.Fatal("apps share the workspace's origin")
 	}
 	// The default: the workspace's port plus one, or any port.
-	em2 := testkit.Emulator(t, emulator.Options{})
+	em2 := start(t)
 	if em2.AppsURL() == "" || em2.AppURL("x") == "" {
 		t.Fatal("no Apps proxy without AppsAddr")
 	}

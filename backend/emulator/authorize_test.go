@@ -19,7 +19,7 @@ import (
 // The Databricks CLI's flow, step by step: the login and consent page
 // posted by a client with a cookie jar, the code, the token, the refresh.
 func TestAuthorizationCodeFlowByHand(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	b := newAgent(t)
 	verifier := oauth2.GenerateVerifier()
 	authURL := authorizeURL(em, oauth2.S256ChallengeFromVerifier(verifier))
@@ -95,7 +95,7 @@ func TestAuthorizationCodeFlowByHand(t *testing.T) {
 // sends it) and with the library's own detection, which tries HTTP Basic
 // with an empty secret first.
 func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	for name, style := range map[string]oauth2.AuthStyle{"params": oauth2.AuthStyleInParams, "autodetect": oauth2.AuthStyleAutoDetect} {
 		t.Run(name, func(t *testing.T) {
 			cfg := oauth2.Config{
@@ -141,7 +141,7 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 
 // Every way to tamper with PKCE, the code or the redirect is refused.
 func TestPKCETampering(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	b := newAgent(t)
 	verifier := oauth2.GenerateVerifier()
 	challenge := oauth2.S256ChallengeFromVerifier(verifier)
@@ -218,7 +218,7 @@ func TestPKCETampering(t *testing.T) {
 // Errors of the authorization step: those that cannot go back safely are
 // shown on a page; the others go back to the client with state.
 func TestAuthorizeErrors(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	pages := []struct {
 		name string
@@ -322,7 +322,7 @@ func TestAuthorizeErrors(t *testing.T) {
 
 // The login form is bound to the browser that loaded it, and used once.
 func TestAuthorizeFormCSRF(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	victim := newAgent(t)
 	f := formFields(t, victim.open(authorizeURL(em, challenge)))
@@ -358,7 +358,7 @@ func TestAuthorizeFormCSRF(t *testing.T) {
 }
 
 func TestRefreshTokenRotation(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tr := userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "offline_access all-apis sql")
 	refresh := func(rt string, kv ...string) response {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {testkit.CLIClient}}
@@ -438,7 +438,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 
 // embedlab's own callback; tests on random ports register theirs.
 func TestRedirectURIsFromState(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	for _, cb := range []string{"http://localhost:3000/api/apps/callback", "http://127.0.0.1:3000/api/apps/callback"} {
 		back := newAgent(t).signIn(authorizeURL(em, challenge, "client_id", "embedlab", "redirect_uri", cb), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
@@ -465,7 +465,7 @@ func TestRedirectURIsFromState(t *testing.T) {
 }
 
 func TestDiscoveryListsUserFlow(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	var md wire.AuthServerMetadata
 	get(t, em.URL()+wire.PathOIDCDiscovery, "").json(t, &md)
 	for _, g := range []string{"client_credentials", "authorization_code", "refresh_token"} {

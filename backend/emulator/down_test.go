@@ -6,15 +6,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"embedlab/backend/emulator"
-	"embedlab/backend/testkit"
 )
 
 // The fault lab's "workspace down" really refuses connections, then serves
 // again on the same address.
 func TestSetDownRefusesConnectionsThenServesAgain(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	discovery := em.URL() + "/oidc/.well-known/oauth-authorization-server"
 	client := &http.Client{Timeout: 5 * time.Second}
 	get := func() error {

@@ -405,7 +405,7 @@ func scopedTokenForDashboard(t *testing.T, em *emulator.Emulator, dash, viewer, 
 var words = regexp.MustCompile(`[A-Za-z]{3,}( [A-Za-z,.:']+){3,}`)
 
 func TestBrowserEmbedsDashboardForEachViewer(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, host.origin())
 	ctx := newBrowser(t)
@@ -502,7 +502,7 @@ func TestBrowserEmbedsDashboardForEachViewer(t *testing.T) {
 }
 
 func TestBrowserNewTokenKeepsFrameAndPage(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, host.origin())
 	ctx := newBrowser(t)
@@ -579,7 +579,7 @@ func TestBrowserNewTokenKeepsFrameAndPage(t *testing.T) {
 }
 
 func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, host.origin())
 	ctx := newBrowser(t)
@@ -664,7 +664,7 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 }
 
 func TestBrowserRefusesOtherOrigins(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	allowed := newHostServer(t)
 	allowOrigin(t, em, allowed.origin())
 	stranger := newHostServer(t) // 127.0.0.1 on another port: not allowed
@@ -777,7 +777,7 @@ func TestBrowserRefusesOtherOrigins(t *testing.T) {
 // ends with rows. When the limit never lets a frame through, it gives up
 // after three retries with a notice that says so.
 func TestBrowserRateLimitRetriesInFrame(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, host.origin())
 	ctx := newBrowser(t)

@@ -43,7 +43,7 @@ func navigations(t *testing.T, ctx context.Context) string {
 }
 
 func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, host.origin())
 	stranger := newHostServer(t) // not an allowed origin
@@ -148,7 +148,7 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 // origin: before, each mount made Chromium log one "target origin ... does
 // not match" warning per other allowed origin.
 func TestBrowserReadyGoesOnlyToTheEmbeddingOrigin(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	host := newHostServer(t)
 	allowOrigin(t, em, "https://partner.example")
 	allowOrigin(t, em, host.origin())

@@ -64,7 +64,7 @@ func counter(t *testing.T, html string) string {
 }
 
 func TestEmbedPageHeadersAndErrors(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	r := get(t, em.URL()+"/embed/dashboardsv3/"+testkit.DashboardID+"?o="+testkit.WorkspaceID, "")
 	csp := r.header.Get("Content-Security-Policy")
 	if r.status != 200 || !strings.Contains(csp, "frame-ancestors http://localhost:3000 http://127.0.0.1:3000") {
@@ -101,7 +101,7 @@ func TestEmbedPageHeadersAndErrors(t *testing.T) {
 }
 
 func TestRowsAreFilteredPerViewer(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	emea := render(t, em, scopedToken(t, em, "viewer-emea", "EMEA"), "")
 	apac := render(t, em, scopedToken(t, em, "viewer-apac", "APAC"), "")
 	if emea.ExternalViewerID != "viewer-emea" || apac.ExternalViewerID != "viewer-apac" || len(emea.Pages) < 2 {
@@ -140,7 +140,7 @@ func TestRowsAreFilteredPerViewer(t *testing.T) {
 }
 
 func TestInjectionValuesMatchNoRow(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	for _, v := range []string{"x' OR '1'='1", "EMEA' --", "EMEA\" OR 1=1 --", "%", "EMEA;DROP TABLE sales"} {
 		rr := render(t, em, scopedToken(t, em, "viewer-x", v), "")
 		if got := counter(t, string(rr.HTML)); got != "empty" {
@@ -154,7 +154,7 @@ func TestInjectionValuesMatchNoRow(t *testing.T) {
 }
 
 func TestQueryAPIRefusesWrongTokens(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	good := scopedToken(t, em, "viewer-emea", "EMEA")
 	broad := spToken(t, em)
 
@@ -206,7 +206,7 @@ func TestQueryAPIRefusesWrongTokens(t *testing.T) {
 }
 
 func TestQueryAPIRefusesExpiredToken(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	if err := em.SetTokenLifetime(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestQueryAPIRefusesExpiredToken(t *testing.T) {
 }
 
 func TestDashboardLoadsAreRateLimited(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tok := scopedToken(t, em, "viewer-emea", "EMEA")
 	if err := em.SetRateLimit(2); err != nil {
 		t.Fatal(err)
@@ -312,7 +312,7 @@ func TestDashboardFileFromOptionsAndState(t *testing.T) {
 // A client that leaves while its dashboard renders (a page navigating away)
 // is logged as 499, not as a failure of the workspace.
 func TestRenderAbandonedByTheClientIsNoServerError(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tok := scopedToken(t, em, "viewer-emea", "EMEA")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -16,7 +16,7 @@ import (
 // The whole exchange written from the reference, request by request, as a
 // shell user with curl does it.
 func TestThreeStepExchangeByHand(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 
 	// Step 1: client_credentials with HTTP Basic and scope=all-apis.
 	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
@@ -100,7 +100,7 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 
 // The shared TokenInfo type (what the broker will use) builds the same form.
 func TestExchangeWithSharedTokenInfo(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	info := tokenInfo(t, em, spToken(t, em), "viewer-apac", "APAC")
 	if info.CustomClaim() != wire.CustomClaim("APAC", "viewer-apac", testkit.DashboardID) {
 		t.Fatalf("custom_claim = %q", info.CustomClaim())
@@ -112,7 +112,7 @@ func TestExchangeWithSharedTokenInfo(t *testing.T) {
 }
 
 func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	broad := spToken(t, em)
 	info := tokenInfo(t, em, broad, "viewer-emea", "EMEA")
 	other := tokenInfo(t, em, broad, "viewer-amer", "AMER")
@@ -244,7 +244,7 @@ func sdkEncoded(t *testing.T, details []wire.AuthorizationDetail) string {
 }
 
 func TestTokenInfoErrors(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	broad := spToken(t, em)
 	scoped := func() string {
 		r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, tokenInfo(t, em, broad, "v1", "EMEA").ExchangeForm())
@@ -259,7 +259,7 @@ func TestTokenInfoErrors(t *testing.T) {
 		return tr.AccessToken
 	}()
 	// A token from another emulator: right shape, unknown key and issuer.
-	foreign := spToken(t, testkit.Emulator(t, emulator.Options{}))
+	foreign := spToken(t, start(t))
 	tampered := broad[:len(broad)-6] + "AAAAAA"
 
 	cases := []struct {
@@ -307,7 +307,7 @@ func TestTokenInfoErrors(t *testing.T) {
 }
 
 func TestExpiredTokenIsRefused(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	if err := em.SetTokenLifetime(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestExpiredTokenIsRefused(t *testing.T) {
 }
 
 func TestPermissionIsCheckedAgainAtExchange(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	info := tokenInfo(t, em, spToken(t, em), "v1", "EMEA")
 	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = nil }); err != nil {
 		t.Fatal(err)

@@ -30,12 +30,7 @@ func tokenEndpoint(em *emulator.Emulator) string { return em.URL() + wire.PathTo
 // postIdP sends a form to the identity provider's token endpoint.
 func postIdP(t *testing.T, em *emulator.Emulator, id, secret string, form url.Values) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, em.IdPURL()+emulator.PathIdPToken, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(id, secret)
-	}
-	return do(t, req)
+	return postTo(t, em.IdPURL()+emulator.PathIdPToken, id, secret, form)
 }
 
 // userIdPToken signs a user in at the identity provider.

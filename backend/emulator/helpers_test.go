@@ -19,6 +19,9 @@ import (
 	"embedlab/shared/wire"
 )
 
+// start is an emulator of the bundled workspace for the test.
+func start(t *testing.T) *emulator.Emulator { return testkit.Emulator(t, emulator.Options{}) }
+
 type response struct {
 	status int
 	header http.Header
@@ -34,7 +37,13 @@ func (r response) json(t *testing.T, v any) {
 
 func do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	return doWith(t, http.DefaultClient, req)
+}
+
+// doWith sends req with c and reads the whole answer.
+func doWith(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +67,13 @@ func get(t *testing.T, u, bearer string) response {
 // postForm sends a form to the token endpoint with HTTP Basic when id is set.
 func postForm(t *testing.T, em *emulator.Emulator, id, secret string, form url.Values) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, em.URL()+wire.PathToken, strings.NewReader(form.Encode()))
+	return postTo(t, em.URL()+wire.PathToken, id, secret, form)
+}
+
+// postTo sends a form to u with HTTP Basic when id is set.
+func postTo(t *testing.T, u, id, secret string, form url.Values) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if id != "" {
 		req.SetBasicAuth(id, secret)

@@ -149,7 +149,7 @@ func refused(t *testing.T, name, u, tok string, status int, want string) {
 // embedded in the header (jwk) or linked from it (jku, x5u), and a token of
 // another workspace. Each is refused with 401 before anything is read.
 func TestForgedTokensAreRefused(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	emea := scopedToken(t, em, "viewer-emea", "EMEA")
 	broad := spToken(t, em)
 	render := renderURL(em, testkit.DashboardID, "")
@@ -230,7 +230,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	}
 
 	// Tokens of another workspace (its own keys and issuer): refused by both.
-	other := testkit.Emulator(t, emulator.Options{})
+	other := start(t)
 	refused(t, "another workspace's viewer token", render, scopedToken(t, other, "viewer-emea", "EMEA"), http.StatusUnauthorized, "")
 	refused(t, "another workspace's service principal token", info, spToken(t, other), http.StatusUnauthorized, "")
 }
@@ -239,7 +239,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 // tokeninfo (it lacks all-apis) and the service principal's at the query
 // API (it lacks the embedding scopes and names no viewer).
 func TestBorrowedTokensAreRefused(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	emea := scopedToken(t, em, "viewer-emea", "EMEA")
 	refused(t, "viewer token at tokeninfo", tokenInfoURL(em, testkit.DashboardID, "viewer-apac", "APAC"), emea,
 		http.StatusForbidden, "does not have required scopes: all-apis")
@@ -257,7 +257,7 @@ func TestBorrowedTokensAreRefused(t *testing.T) {
 // about viewers and values (query parameters, headers, another page), the
 // query API reads the viewer and value from the signed custom_claim alone.
 func TestTokenShowsOnlyItsOwnViewersRows(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	emea := scopedToken(t, em, "viewer-emea", "EMEA")
 	apacTotal := counter(t, string(render(t, em, scopedToken(t, em, "viewer-apac", "APAC"), "").HTML))
 	emeaTotal := counter(t, string(render(t, em, emea, "").HTML))

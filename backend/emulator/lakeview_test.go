@@ -29,7 +29,7 @@ func tokenOf(t *testing.T, em *emulator.Emulator, id, secret string) string {
 }
 
 func TestLakeviewDashboardAPI(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	sp, other := spToken(t, em), tokenOf(t, em, testkit.NoAccessID, testkit.NoAccessSecret)
 
 	r := get(t, em.URL()+wire.LakeviewDashboardPath(testkit.DashboardID), sp)
@@ -88,7 +88,7 @@ func TestLakeviewDashboardAPI(t *testing.T) {
 }
 
 func TestEmbedDatasetRoute(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	emea, apac := scopedToken(t, em, "viewer-emea", "EMEA"), scopedToken(t, em, "viewer-apac", "APAC")
 	rows := func(token, dataset string) (int, wire.DatasetResult, []byte) {
 		r := get(t, em.URL()+wire.EmbedDatasetPath(testkit.DashboardID, dataset), token)
@@ -161,7 +161,7 @@ func TestEmbedDatasetRoute(t *testing.T) {
 }
 
 func TestSecretsAndDateHeader(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	expires := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
 	if err := em.Update(func(s *emulator.State) { s.ServicePrincipals[0].SecretExpireTime = expires }); err != nil {
 		t.Fatal(err)

@@ -10,13 +10,12 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"embedlab/backend/emulator"
 	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 func TestDiscoveryDocuments(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	var md wire.AuthServerMetadata
 	r := get(t, em.URL()+wire.PathOIDCDiscovery, "")
 	r.json(t, &md)
@@ -42,7 +41,7 @@ func TestDiscoveryDocuments(t *testing.T) {
 // The oauth2 client library, as the broker will use it, in both styles of
 // client authentication.
 func TestClientCredentialsWithOAuth2Library(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	for name, style := range map[string]oauth2.AuthStyle{"basic": oauth2.AuthStyleInHeader, "form": oauth2.AuthStyleInParams} {
 		t.Run(name, func(t *testing.T) {
 			cc := clientcredentials.Config{ClientID: testkit.EmbedderID, ClientSecret: testkit.EmbedderSecret, TokenURL: em.URL() + wire.PathToken,
@@ -83,7 +82,7 @@ func asRetrieveError(err error, re **oauth2.RetrieveError) bool {
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	cc := url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}
 	with := func(kv ...string) url.Values {
 		v := url.Values{}

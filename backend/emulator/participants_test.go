@@ -15,7 +15,7 @@ import (
 // refused attempt with their client id; the workspace's own lines name
 // nobody, and ?owner= shows one participant only their own lines.
 func TestParticipantIdentitiesAndLogOwners(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	initial := em.Snapshot()
 	p := emulator.Participant{Name: "alice", ClientID: "p-alice-0001", Secret: "dosedemo0alice0participant",
 		UserID: "900001", UserName: "alice@participants.example.com", Password: "alice-pass-123"}

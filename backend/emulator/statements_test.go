@@ -46,7 +46,7 @@ func poll(t *testing.T, em *emulator.Emulator, bearer, id string) wire.Statement
 }
 
 func TestStatementBindsParametersAndReturnsRows(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tok := spToken(t, em)
 	q := wire.ExecuteStatementRequest{Statement: "SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM sales WHERE region = :region GROUP BY region",
 		WarehouseID: warehouseID, Parameters: []wire.StatementParameter{{Name: "region", Value: str("EMEA")}},
@@ -98,7 +98,7 @@ func TestStatementBindsParametersAndReturnsRows(t *testing.T) {
 }
 
 func TestStatementRefusals(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tok := spToken(t, em)
 	ok := wire.ExecuteStatementRequest{Statement: "SELECT 1", WarehouseID: warehouseID}
 	for _, tc := range []struct {
@@ -155,7 +155,7 @@ func TestStatementRefusals(t *testing.T) {
 }
 
 func TestStatementPollAndCancel(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := start(t)
 	tok := spToken(t, em)
 	if err := em.SetStatementLatency(600 * time.Millisecond); err != nil {
 		t.Fatal(err)

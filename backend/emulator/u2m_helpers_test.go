@@ -1,7 +1,6 @@
 package emulator_test
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -26,16 +25,7 @@ func newAgent(t *testing.T) *agent { return &agent{t, testkit.NewClient(t, "").H
 
 func (b *agent) do(req *http.Request) response {
 	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, body}
+	return doWith(b.t, b.c, req)
 }
 
 // open navigates as a browser does (Accept: text/html).
