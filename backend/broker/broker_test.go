@@ -19,6 +19,17 @@ import (
 	"embedlab/shared/wire"
 )
 
+const (
+	spID     = testkit.EmbedderID
+	spSecret = testkit.EmbedderSecret
+	noAccess = testkit.NoAccessID
+	noSecret = testkit.NoAccessSecret
+	dashID   = testkit.DashboardID
+	draftID  = testkit.DraftDashboardID
+)
+
+func startEmulator(t *testing.T) *emulator.Emulator { return testkit.Emulator(t, emulator.Options{}) }
+
 // fakeClock is a broker clock on which waiting takes no time: Sleep moves
 // it on. It starts at the real time, as the emulator's tokens do.
 type fakeClock struct {
@@ -66,7 +77,7 @@ func withClock(c *fakeClock) func(*broker.Config) {
 // clock of its own (unless mod sets one), so no test waits in real time.
 func newBroker(t *testing.T, em *emulator.Emulator, mod func(*broker.Config)) *broker.Broker {
 	t.Helper()
-	cfg := broker.Config{InstanceURL: em.URL(), ClientID: testkit.EmbedderID, ClientSecret: testkit.EmbedderSecret, Rate: 1000, MaxBackoff: 200 * time.Millisecond, Timeout: 2 * time.Second}
+	cfg := broker.Config{InstanceURL: em.URL(), ClientID: spID, ClientSecret: spSecret, Rate: 1000, MaxBackoff: 200 * time.Millisecond, Timeout: 2 * time.Second}
 	withClock(newFakeClock())(&cfg)
 	if mod != nil {
 		mod(&cfg)
@@ -79,7 +90,7 @@ func newBroker(t *testing.T, em *emulator.Emulator, mod func(*broker.Config)) *b
 }
 
 func viewer(id, value string) broker.Request {
-	return broker.Request{DashboardID: testkit.DashboardID, ExternalViewerID: id, ExternalValue: value}
+	return broker.Request{DashboardID: dashID, ExternalViewerID: id, ExternalValue: value}
 }
 
 // upstream counts the emulator's token and tokeninfo calls since seq.
@@ -94,13 +105,13 @@ func upstream(em *emulator.Emulator) int {
 }
 
 func TestExchangeGivesTheViewerItsOwnToken(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	r, err := b.Token(context.Background(), viewer("viewer-emea", "EMEA"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Claims.CustomClaim != wire.CustomClaim("EMEA", "viewer-emea", testkit.DashboardID) || r.FromCache || r.Claims.HasScope("all-apis") {
+	if r.Claims.CustomClaim != wire.CustomClaim("EMEA", "viewer-emea", dashID) || r.FromCache || r.Claims.HasScope("all-apis") {
 		t.Fatalf("claims = %+v", r.Claims)
 	}
 	if len(r.Trace) != 3 || r.Trace[0].Status != 200 || r.Trace[1].Status != 200 || r.Trace[2].Status != 200 {
@@ -112,7 +123,7 @@ func TestExchangeGivesTheViewerItsOwnToken(t *testing.T) {
 }
 
 func TestCacheAndServicePrincipalTokenReuse(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
@@ -142,7 +153,7 @@ func TestCacheAndServicePrincipalTokenReuse(t *testing.T) {
 }
 
 func TestRenewalBeforeExpiry(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	if err := em.SetTokenLifetime(10 * time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +172,7 @@ func TestRenewalBeforeExpiry(t *testing.T) {
 }
 
 func TestSingleflight(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -192,7 +203,7 @@ func TestSingleflight(t *testing.T) {
 // second, one second's worth at once), so no viewer sees its 429s: on the
 // broker's clock, the n-th tokeninfo call starts no earlier than its turn.
 func TestManyViewersArePacedAndEachGetsItsOwnValue(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	if limit := em.Snapshot().RateLimitPerSecond; limit != broker.DefaultRate {
 		t.Fatalf("the emulator limits tokeninfo to %g a second, the broker paces at %d", limit, broker.DefaultRate)
 	}
@@ -226,7 +237,7 @@ func TestManyViewersArePacedAndEachGetsItsOwnValue(t *testing.T) {
 			defer wg.Done()
 			id, val := fmt.Sprintf("v%d", i), fmt.Sprintf("value-%d", i)
 			r, err := b.Token(context.Background(), viewer(id, val))
-			if err != nil || r.Claims.CustomClaim != wire.CustomClaim(val, id, testkit.DashboardID) {
+			if err != nil || r.Claims.CustomClaim != wire.CustomClaim(val, id, dashID) {
 				bad.Add(1)
 			}
 		}(i)
@@ -252,7 +263,7 @@ type roundTripper func(*http.Request) (*http.Response, error)
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestRetriesAfter429And500(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	clk := newFakeClock()
 	b := newBroker(t, em, withClock(clk))
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 500, Count: 1})
@@ -279,7 +290,7 @@ func TestRetriesAfter429And500(t *testing.T) {
 }
 
 func TestFailuresSayWhatIsWrong(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	closed := func() string {
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		addr := ln.Addr().String()
@@ -294,9 +305,9 @@ func TestFailuresSayWhatIsWrong(t *testing.T) {
 		kind broker.Kind
 	}{
 		{"wrong secret", func(c *broker.Config) { c.ClientSecret = "dose-wrong-secret-0000" }, viewer("v", "EMEA"), nil, broker.KindBadSecret},
-		{"no CAN RUN", func(c *broker.Config) { c.ClientID, c.ClientSecret = testkit.NoAccessID, testkit.NoAccessSecret }, viewer("v", "EMEA"), nil, broker.KindNoCanRun},
+		{"no CAN RUN", func(c *broker.Config) { c.ClientID, c.ClientSecret = noAccess, noSecret }, viewer("v", "EMEA"), nil, broker.KindNoCanRun},
 		{"unknown dashboard", nil, broker.Request{DashboardID: "01f00000000000000000000000000000", ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
-		{"unpublished dashboard", nil, broker.Request{DashboardID: testkit.DraftDashboardID, ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
+		{"unpublished dashboard", nil, broker.Request{DashboardID: draftID, ExternalViewerID: "v", ExternalValue: "x"}, nil, broker.KindUnknownDashboard},
 		{"invalid viewer", nil, viewer("a:b", "EMEA"), nil, broker.KindInvalidViewer},
 		{"unreachable", func(c *broker.Config) { c.InstanceURL = closed; c.Attempts = 2 }, viewer("v", "EMEA"), nil, broker.KindUnreachable},
 		{"timeout", func(c *broker.Config) { c.Timeout = 50 * time.Millisecond; c.Attempts = 2 }, viewer("v", "EMEA"), func() {
@@ -321,7 +332,7 @@ func TestFailuresSayWhatIsWrong(t *testing.T) {
 			if e.Fix == "" && tc.kind != broker.KindUpstream {
 				t.Errorf("no fix for %v", e.Kind)
 			}
-			if strings.Contains(err.Error(), testkit.EmbedderSecret) || strings.Contains(err.Error(), "dose-wrong") || strings.Contains(err.Error(), testkit.NoAccessSecret) {
+			if strings.Contains(err.Error(), spSecret) || strings.Contains(err.Error(), "dose-wrong") || strings.Contains(err.Error(), noSecret) {
 				t.Fatalf("error echoes a secret: %v", err)
 			}
 			// Nothing wrong is cached: the next call tries again.
@@ -339,7 +350,7 @@ func errorsAs(err error, e **broker.Error) bool {
 }
 
 func TestRecoversFromKeyRotationAndRevokedSecret(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	ctx := context.Background()
 	if _, err := b.Token(ctx, viewer("v1", "EMEA")); err != nil {
@@ -365,14 +376,14 @@ func TestRecoversFromKeyRotationAndRevokedSecret(t *testing.T) {
 	if _, err := b.Token(ctx, viewer("v3", "EMEA")); !broker.IsKind(err, broker.KindBadSecret) {
 		t.Fatalf("revoked secret: %v", err)
 	}
-	setSecret(testkit.EmbedderSecret)
+	setSecret(spSecret)
 	if _, err := b.Token(ctx, viewer("v3", "EMEA")); err != nil {
 		t.Fatalf("after restoring the secret: %v", err)
 	}
 }
 
 func TestSecretsNeverLeaveTheBroker(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	var out strings.Builder
 	for i, req := range []broker.Request{viewer("v1", "EMEA"), viewer("v1", "EMEA"), viewer("v2", "APAC")} {
@@ -391,7 +402,7 @@ func TestSecretsNeverLeaveTheBroker(t *testing.T) {
 			}
 		}
 	}
-	if strings.Contains(out.String(), testkit.EmbedderSecret) || !strings.Contains(out.String(), "kept on the server") {
+	if strings.Contains(out.String(), spSecret) || !strings.Contains(out.String(), "kept on the server") {
 		t.Fatal("the secret leaked, or the service principal token was not replaced by its label")
 	}
 }
@@ -399,7 +410,7 @@ func TestSecretsNeverLeaveTheBroker(t *testing.T) {
 // A viewer whose turn under the upstream rate comes after the request's
 // deadline is told when to come back, and its slot is given back.
 func TestPaceAnswersRetryAfterInsteadOfWaitingPastTheDeadline(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	clk := newFakeClock()
 	b := newBroker(t, em, func(c *broker.Config) { c.Rate = 1; withClock(clk)(c) })
 	if _, err := b.Token(context.Background(), viewer("pace-1", "EMEA")); err != nil {

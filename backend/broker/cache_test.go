@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"embedlab/backend/broker"
-	"embedlab/backend/emulator"
-	"embedlab/backend/testkit"
 )
 
 // At its cap the cache drops the token stored first (the nearest to its
 // renewal), and a token past its margin goes as soon as another is stored.
 func TestCacheDropsTheOldestAtItsCapAndTheStale(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	clk := newFakeClock()
 	b := newBroker(t, em, func(c *broker.Config) { c.MaxCached = 3; withClock(clk)(c) })
 	ctx := context.Background()

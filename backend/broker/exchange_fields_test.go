@@ -16,15 +16,13 @@ import (
 	"time"
 
 	"embedlab/backend/broker"
-	"embedlab/backend/emulator"
-	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 // Step 3 sends what the official SDKs send: exactly the three fields of
 // their tokeninfo answer type, even when the workspace answers with more.
 func TestScopedTokenSendsTheThreeSDKFields(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	target, _ := url.Parse(em.URL())
 	var mu sync.Mutex
 	var step3 url.Values
@@ -61,7 +59,7 @@ func TestScopedTokenSendsTheThreeSDKFields(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	b, err := broker.New(broker.Config{InstanceURL: srv.URL, ClientID: testkit.EmbedderID, ClientSecret: testkit.EmbedderSecret, Rate: 1000,
+	b, err := broker.New(broker.Config{InstanceURL: srv.URL, ClientID: spID, ClientSecret: spSecret, Rate: 1000,
 		MaxBackoff: 200 * time.Millisecond, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +79,7 @@ func TestScopedTokenSendsTheThreeSDKFields(t *testing.T) {
 	}
 	var details []wire.AuthorizationDetail
 	if err := json.Unmarshal([]byte(step3.Get(wire.FieldAuthorizationDetails)), &details); err != nil ||
-		len(details) != 3 || details[2].ResourceLegacyACLPath != "/dashboards/"+testkit.DashboardID {
+		len(details) != 3 || details[2].ResourceLegacyACLPath != "/dashboards/"+dashID {
 		t.Fatalf("authorization_details = %s", step3.Get(wire.FieldAuthorizationDetails))
 	}
 }

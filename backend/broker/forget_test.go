@@ -9,12 +9,11 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
-	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
 func TestForgetMakesTheNextRequestSeeTheWorkspaceAsItIsNow(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	ctx := context.Background()
 	if _, err := b.Token(ctx, viewer("viewer-emea", "EMEA")); err != nil {
@@ -40,7 +39,7 @@ func TestForgetMakesTheNextRequestSeeTheWorkspaceAsItIsNow(t *testing.T) {
 // calls it while a slow step 1 may be under way), and what that call gets
 // must not outlive it.
 func TestForgetDoesNotWaitForACallInFlight(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	slow := roundTripper(func(r *http.Request) (*http.Response, error) {

@@ -8,13 +8,12 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
-	"embedlab/backend/testkit"
 )
 
 // The page shows what a token request waits for (issue #14): each retry
 // reports its step, the answer that caused it, the next attempt and the wait.
 func TestWaitsAreReportedToTheRequest(t *testing.T) {
-	em := testkit.Emulator(t, emulator.Options{})
+	em := startEmulator(t)
 	b := newBroker(t, em, nil)
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 2, RetryAfterSeconds: 1})
 	var mu sync.Mutex
