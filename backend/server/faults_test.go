@@ -100,17 +100,6 @@ func render(t *testing.T, em *emulator.Emulator, token string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// upstream counts the emulator's token and tokeninfo calls.
-func upstream(em *emulator.Emulator) int {
-	n := 0
-	for _, e := range em.Requests(0) {
-		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
-			n++
-		}
-	}
-	return n
-}
-
 // A storm of 429s that outlasts the retries, on tokeninfo (step 2) and on
 // the token endpoint (step 3): every page load in the storm is told to wait,
 // with the workspace's Retry-After; a viewer cached before the storm is
@@ -137,9 +126,9 @@ func TestFault429Storm(t *testing.T) {
 				t.Fatalf("%s storm: Retry-After %q / %d, want the workspace's 2 s", tc.endpoint, r.Header.Get("Retry-After"), e.RetryAfter)
 			}
 		}
-		before := upstream(f.em)
-		if r, tok := embedToken(t, c, "viewer-amer"); r.Status != 200 || !tok.FromCache || upstream(f.em) != before {
-			t.Fatalf("%s storm: a cached viewer got %d (from cache %v) after %d calls", tc.endpoint, r.Status, tok.FromCache, upstream(f.em)-before)
+		before := testkit.ExchangeCalls(f.em)
+		if r, tok := embedToken(t, c, "viewer-amer"); r.Status != 200 || !tok.FromCache || testkit.ExchangeCalls(f.em) != before {
+			t.Fatalf("%s storm: a cached viewer got %d (from cache %v) after %d calls", tc.endpoint, r.Status, tok.FromCache, testkit.ExchangeCalls(f.em)-before)
 		}
 		f.em.ResetFaults()
 		r, tok := embedToken(t, c, tc.viewer)
@@ -395,10 +384,10 @@ func TestFaultSigningKeyRotation(t *testing.T) {
 		len(set.Keys) != 2 || set.Keys[0].Kid != newKid || set.Keys[1].Kid != oldKid {
 		t.Fatalf("JWKS after the rotation: %d %s; want the new key %s and the old %s", status, body, newKid, oldKid)
 	}
-	before := upstream(f.em)
+	before := testkit.ExchangeCalls(f.em)
 	r, again := embedToken(t, c, "viewer-amer")
-	if r.Status != 200 || !again.FromCache || again.Token != amer.Token || upstream(f.em) != before {
-		t.Fatalf("the token from before the rotation: %d, from cache %v, same %v, %d calls", r.Status, again.FromCache, again.Token == amer.Token, upstream(f.em)-before)
+	if r.Status != 200 || !again.FromCache || again.Token != amer.Token || testkit.ExchangeCalls(f.em) != before {
+		t.Fatalf("the token from before the rotation: %d, from cache %v, same %v, %d calls", r.Status, again.FromCache, again.Token == amer.Token, testkit.ExchangeCalls(f.em)-before)
 	}
 	loads(t, f.em, again.Token, "viewer-amer")
 

@@ -179,13 +179,7 @@ func TestLoginViewersAndTokens(t *testing.T) {
 	if !tok.FromCache {
 		t.Fatal("repeat loads were not served from the cache")
 	}
-	calls := 0
-	for _, e := range f.em.Requests(0) {
-		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
-			calls++
-		}
-	}
-	if calls != 3 {
+	if calls := testkit.ExchangeCalls(f.em); calls != 3 {
 		t.Fatalf("6 page loads cost %d upstream calls, want 3", calls)
 	}
 

@@ -1,11 +1,15 @@
 package testkit_test
 
 import (
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"embedlab/backend/emulator"
 	"embedlab/backend/testkit"
+	"embedlab/shared/wire"
 )
 
 func TestWorkspaceIdentitiesAreTheBundledOnes(t *testing.T) {
@@ -42,5 +46,40 @@ func TestWorkspaceIdentitiesAreTheBundledOnes(t *testing.T) {
 		return c.ClientID == testkit.CLIClient && len(c.RedirectURIs) > 0 && c.RedirectURIs[0] == testkit.CLIRedirect
 	}) {
 		t.Errorf("the bundled workspace has no client %s redirecting first to %s", testkit.CLIClient, testkit.CLIRedirect)
+	}
+}
+
+// ExchangeCalls counts the token endpoint's calls, refused ones too, and
+// tokeninfo's, and no other route's.
+func TestExchangeCallsCountsTokenAndTokenInfo(t *testing.T) {
+	em := testkit.Emulator(t, emulator.Options{})
+	get := func(u string, auth func(*http.Request)) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		auth(req)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	get(em.URL()+wire.PathOIDCDiscovery, func(*http.Request) {})
+	if n := testkit.ExchangeCalls(em); n != 0 {
+		t.Fatalf("after discovery: %d calls, want 0", n)
+	}
+	for _, secret := range []string{testkit.EmbedderSecret, "dosewrongwrongwrongwrong"} {
+		req, _ := http.NewRequest(http.MethodPost, em.URL()+wire.PathToken,
+			strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(testkit.EmbedderID, secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	get(em.URL()+wire.TokenInfoPath(testkit.DashboardID), func(r *http.Request) { r.Header.Set("Authorization", "Bearer x") })
+	if n := testkit.ExchangeCalls(em); n != 3 {
+		t.Fatalf("after two token calls and a tokeninfo: %d calls, want 3", n)
 	}
 }

@@ -1,5 +1,12 @@
 package testkit
 
+import (
+	"strings"
+
+	"embedlab/backend/emulator"
+	"embedlab/shared/wire"
+)
+
 // The bundled workspace's own identities (workspace.json): its users, who
 // sign in on its login page (U2M) and at its identity provider, and the
 // identity provider's workloads. They are not the app's login users (Ada,
@@ -44,3 +51,17 @@ const (
 	CLIClient   = "databricks-cli"
 	CLIRedirect = "http://localhost:8020"
 )
+
+// ExchangeCalls counts the calls em has had to its token endpoint and to
+// tokeninfo: what the token exchange has cost the workspace so far (a
+// fresh token for a viewer is three, or two once the service principal's
+// token is held; a cached one none).
+func ExchangeCalls(em *emulator.Emulator) int {
+	n := 0
+	for _, r := range em.Requests(0) {
+		if r.Path == wire.PathToken || strings.HasSuffix(r.Path, "/tokeninfo") {
+			n++
+		}
+	}
+	return n
+}
