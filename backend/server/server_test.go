@@ -27,6 +27,8 @@ type fixture struct {
 	url  string
 	log  *testkit.Buffer
 	seen *testkit.Buffer
+	// out is what serve printed on the terminal (serve only).
+	out *testkit.Buffer
 }
 
 // serve is embedlab as `embedlab serve` runs it with env (testkit.Serve):
@@ -34,7 +36,7 @@ type fixture struct {
 func serve(t *testing.T, env map[string]string) *fixture {
 	t.Helper()
 	a := testkit.Serve(t, env)
-	return watch(t, &fixture{em: a.Emulator, url: a.URL, log: a.Log, seen: &testkit.Buffer{}})
+	return watch(t, &fixture{em: a.Emulator, url: a.URL, log: a.Log, seen: &testkit.Buffer{}, out: a.Out})
 }
 
 // fixtureOptions are what no user sets, for the tests that need the
@@ -134,9 +136,13 @@ func send(t *testing.T, c *testkit.Client, req *http.Request) testkit.Reply {
 var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+`)
 
 // checkNoLeak: neither the secret nor any all-apis token appears in any
-// response body, header or log line of the test.
+// response body, header, log line or terminal output of the test.
 func (f *fixture) checkNoLeak(t *testing.T) {
-	for name, text := range map[string]string{"responses": f.seen.String(), "logs": f.log.String()} {
+	texts := map[string]string{"responses": f.seen.String(), "logs": f.log.String()}
+	if f.out != nil {
+		texts["terminal output"] = f.out.String()
+	}
+	for name, text := range texts {
 		if strings.Contains(text, testkit.EmbedderSecret) {
 			t.Errorf("the service principal secret is in the %s", name)
 		}
