@@ -108,7 +108,7 @@ func TestCallAnAppThroughTheAPI(t *testing.T) {
 		t.Fatalf("u2m start: %d %s", r.Status, r.Body)
 	}
 	page := b.Do(http.MethodGet, lr.AuthorizationURL, nil).Body
-	f := url.Values{"username": {testkit.WorkspaceAda.Name}, "password": {testkit.WorkspaceAda.Password}, "action": {"allow"}}
+	f := url.Values{"username": {testkit.WorkspaceAda.Email}, "password": {testkit.WorkspaceAda.Password}, "action": {"allow"}}
 	for _, m := range hiddenRE.FindAllStringSubmatch(string(page), -1) {
 		f.Set(m[1], m[2])
 	}

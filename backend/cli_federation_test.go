@@ -23,20 +23,20 @@ func TestCallWithTokenFederation(t *testing.T) {
 	spID := em.ServicePrincipals()[0].ID
 	whoami := em.AppURL("sales-api") + "/api/whoami"
 	env := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "EMBEDLAB_IDP_PASSWORD": testkit.WorkspaceAda.Password,
-		"EMBEDLAB_IDP_CLIENT_SECRET": testkit.CIMainSecret}
+		"EMBEDLAB_IDP_CLIENT_SECRET": testkit.CIMain.Secret}
 
 	// A user of the identity provider, account-wide.
-	out, errs, code := cli(t, env, "call", "-v", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.WorkspaceAda.Name, whoami)
+	out, errs, code := cli(t, env, "call", "-v", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.WorkspaceAda.Email, whoami)
 	if code != exitOK || !strings.Contains(out, "ada@example.com") || !strings.Contains(errs, "token federation, account-wide") {
 		t.Fatalf("federated user: %d\n%s\n%s", code, out, errs)
 	}
 	// A workload, for the embedder service principal.
-	out, errs, code = cli(t, env, "call", "-source", "federated", "-idp", em.IdPURL(), "-idp-client", testkit.CIMainClientID, "-client-id", spID, whoami)
+	out, errs, code = cli(t, env, "call", "-source", "federated", "-idp", em.IdPURL(), "-idp-client", testkit.CIMain.ClientID, "-client-id", spID, whoami)
 	if code != exitOK || !strings.Contains(out, spID) {
 		t.Fatalf("federated workload: %d\n%s\n%s", code, out, errs)
 	}
 	// `embedlab token` prints the exchanged token.
-	out, errs, code = cli(t, env, "token", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.WorkspaceAda.Name)
+	out, errs, code = cli(t, env, "token", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.WorkspaceAda.Email)
 	var tok apps.CLIToken
 	if code != exitOK || json.Unmarshal([]byte(out), &tok) != nil {
 		t.Fatalf("token: %d %s %s", code, out, errs)
@@ -47,7 +47,7 @@ func TestCallWithTokenFederation(t *testing.T) {
 
 	// The token in DATABRICKS_OIDC_TOKEN, as the SDKs' env-oidc reads it,
 	// and in a file.
-	res, err := http.PostForm(em.IdPURL()+"/token", url.Values{"grant_type": {"password"}, "username": {testkit.WorkspaceAda.Name},
+	res, err := http.PostForm(em.IdPURL()+"/token", url.Values{"grant_type": {"password"}, "username": {testkit.WorkspaceAda.Email},
 		"password": {testkit.WorkspaceAda.Password}, "audience": {em.URL() + wire.PathToken}})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestCallWithTokenFederation(t *testing.T) {
 	}
 	// A refused exchange: no token, with the workspace's reason and a fix.
 	linus := map[string]string{"DATABRICKS_HOST": em.URL(), "EMBEDLAB_APPS_PROXY": em.AppsURL(), "EMBEDLAB_IDP_PASSWORD": testkit.IdPLinus.Password}
-	if _, errs, code := cli(t, linus, "call", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.IdPLinus.Name, whoami); code != exitNoToken ||
+	if _, errs, code := cli(t, linus, "call", "-source", "federated", "-idp", em.IdPURL(), "-idp-user", testkit.IdPLinus.Email, whoami); code != exitNoToken ||
 		!strings.Contains(errs, "user not found") || !strings.Contains(errs, "fix:") {
 		t.Fatalf("refused exchange: %d %s", code, errs)
 	}

@@ -92,7 +92,7 @@ func TestTokenCommandU2M(t *testing.T) {
 // workspace's page when the command prints the URL, as a person would.
 func cliU2MCall(t *testing.T, em *emulator.Emulator, scopes, appURL string) (stdout, stderr string, err error) {
 	t.Helper()
-	return cliU2MCallAs(t, em, testkit.WorkspaceAda.Name, testkit.WorkspaceAda.Password, scopes, appURL)
+	return cliU2MCallAs(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, scopes, appURL)
 }
 
 // cliU2MCallAs is cliU2MCall signing in as another workspace user (a

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,14 +20,8 @@ import (
 	"embedlab/shared/wire"
 )
 
-// Demo identities from the emulator's bundled workspace.json.
-const (
-	spID        = testkit.EmbedderID
-	spSecret    = testkit.EmbedderSecret
-	noAccessID  = testkit.NoAccessID
-	noAccessSec = testkit.NoAccessSecret
-	callback    = "http://127.0.0.1:39999/api/apps/callback"
-)
+// callback is the app's U2M callback, which start registers.
+const callback = "http://127.0.0.1:39999/api/apps/callback"
 
 func start(t *testing.T) *emulator.Emulator {
 	t.Helper()
@@ -66,10 +59,10 @@ func call(t *testing.T, c *apps.Caller, src apps.Source, u string) *apps.Result 
 func TestM2MCallsAndEachFailureRow(t *testing.T) {
 	em := start(t)
 	c := caller(em)
-	sp := m2m(t, em, spID, spSecret)
+	sp := m2m(t, em, testkit.EmbedderID, testkit.EmbedderSecret)
 
 	r := call(t, c, sp, em.AppURL("sales-api")+"/api/whoami")
-	if r.Status != 200 || !r.Diagnosis.OK || r.Source != api.SourceM2M || r.Claims == nil || r.Claims.Subject != spID {
+	if r.Status != 200 || !r.Diagnosis.OK || r.Source != api.SourceM2M || r.Claims == nil || r.Claims.Subject != testkit.EmbedderID {
 		t.Fatalf("whoami: %d %+v %s", r.Status, r.Diagnosis, r.Body)
 	}
 	if strings.Contains(r.Body, "eyJ") {
@@ -84,7 +77,7 @@ func TestM2MCallsAndEachFailureRow(t *testing.T) {
 		reason string
 		want   string
 	}{
-		{"no CAN USE", m2m(t, em, noAccessID, noAccessSec), em.AppURL("sales-api") + "/api/whoami", 403, wire.AppsReasonNoCanUse, "CAN USE"},
+		{"no CAN USE", m2m(t, em, testkit.NoAccessID, testkit.NoAccessSecret), em.AppURL("sales-api") + "/api/whoami", 403, wire.AppsReasonNoCanUse, "CAN USE"},
 		{"stopped app", sp, em.AppURL("sales-archive") + "/api/whoami", 404, wire.AppsReasonAppStopped, "stopped"},
 		{"unknown app", sp, em.AppURL("no-such-app") + "/api/whoami", 404, wire.AppsReasonAppNotFound, "No app is served"},
 		{"not under /api/", sp, em.AppURL("sales-api") + "/index.html", 404, "", "/api/"},
@@ -103,7 +96,7 @@ func TestTokensGoOnlyToApps(t *testing.T) {
 	c := caller(em)
 	for _, u := range []string{em.URL() + "/api/2.0/clusters/list", "http://example.com/api/x", "https://evil.databricksapps.com.example.com/api/",
 		"ftp://sales-api-1.localhost/api", "not a url", "http://user:pw@sales-api-1.localhost:1/api/"} {
-		if _, err := c.Call(context.Background(), m2m(t, em, spID, spSecret), apps.Request{URL: u}); err == nil {
+		if _, err := c.Call(context.Background(), m2m(t, em, testkit.EmbedderID, testkit.EmbedderSecret), apps.Request{URL: u}); err == nil {
 			t.Errorf("%s: a token was sent", u)
 		}
 	}
@@ -122,8 +115,7 @@ var hiddenRe = regexp.MustCompile(`name="(request_id|csrf_token)" value="([^"]*)
 // JavaScript would, and returns where it sends the browser back to.
 func signIn(t *testing.T, authURL, user, password string) *url.URL {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := testkit.NewClient(t, "").HTTP
 	res, err := hc.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +148,7 @@ func u2mLogin(t *testing.T, em *emulator.Emulator, u *apps.U2M, user string, sco
 	if q.Query().Get("code_challenge_method") != "S256" || !strings.Contains(q.Query().Get("scope"), "offline_access") {
 		t.Fatalf("authorization URL %s", authURL)
 	}
-	back := signIn(t, authURL, "ada@example.com", "ada-demo-pass")
+	back := signIn(t, authURL, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 	if back.Query().Get("error") != "" {
 		t.Fatalf("sign-in refused: %s", back)
 	}
@@ -194,7 +186,7 @@ func TestU2MWithCustomScopes(t *testing.T) {
 		t.Fatal("grace has ada's token")
 	}
 	authURL, _ := u.Start("ada", nil, "")
-	back := signIn(t, authURL, "ada@example.com", "ada-demo-pass")
+	back := signIn(t, authURL, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 	if err := u.Finish(context.Background(), "grace", back.Query().Get("state"), back.Query().Get("code")); err == nil {
 		t.Fatal("grace finished ada's sign-in")
 	}
@@ -241,7 +233,7 @@ func TestProfiles(t *testing.T) {
 	em := start(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "databrickscfg")
-	body := "[DEFAULT]\nhost = " + em.URL() + "\n\n[sp]\nclient_id = " + spID + "\nclient_secret = " + spSecret +
+	body := "[DEFAULT]\nhost = " + em.URL() + "\n\n[sp]\nclient_id = " + testkit.EmbedderID + "\nclient_secret = " + testkit.EmbedderSecret +
 		"\n\n[pat]\ntoken = dapi0000\n\n[user]\nauth_type = databricks-cli\n"
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -272,7 +264,7 @@ func TestProfiles(t *testing.T) {
 
 	// With the CLI installed, its `auth token` answer is used: a stand-in
 	// CLI that prints a token the emulator issued.
-	tok, err := m2m(t, em, spID, spSecret).Token(context.Background())
+	tok, err := m2m(t, em, testkit.EmbedderID, testkit.EmbedderSecret).Token(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +293,7 @@ func TestProfiles(t *testing.T) {
 
 func TestAppToAppNeedsTheRuntime(t *testing.T) {
 	em := start(t)
-	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": spID, "DATABRICKS_CLIENT_SECRET": spSecret}
+	env := map[string]string{"DATABRICKS_HOST": em.URL(), "DATABRICKS_CLIENT_ID": testkit.EmbedderID, "DATABRICKS_CLIENT_SECRET": testkit.EmbedderSecret}
 	if _, err := apps.NewAppToApp(context.Background(), func(k string) string { return env[k] }); err == nil {
 		t.Fatal("app to app outside an app")
 	}

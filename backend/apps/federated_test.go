@@ -13,6 +13,7 @@ import (
 
 	"embedlab/backend/apps"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
@@ -20,9 +21,9 @@ import (
 
 // Identities of the emulator's identity provider (workspace.json).
 var (
-	ada    = apps.IdPLogin{Username: "ada@example.com", Password: "ada-demo-pass"}
-	linus  = apps.IdPLogin{Username: "linus@example.com", Password: "linus-demo-pass"}
-	ciMain = apps.IdPLogin{ClientID: "embedlab-ci-main", Secret: "dosedemo0cimain0not0a0real0secret"}
+	ada    = apps.IdPLogin{Username: testkit.WorkspaceAda.Email, Password: testkit.WorkspaceAda.Password}
+	linus  = apps.IdPLogin{Username: testkit.IdPLinus.Email, Password: testkit.IdPLinus.Password}
+	ciMain = apps.IdPLogin{ClientID: testkit.CIMain.ClientID, Secret: testkit.CIMain.Secret}
 )
 
 func idpSubject(t *testing.T, em *emulator.Emulator, login apps.IdPLogin) apps.SubjectTokenSource {
@@ -71,9 +72,9 @@ func TestFederatedSourceUserAndWorkload(t *testing.T) {
 		}
 	}
 
-	wl := federated(t, apps.FederatedConfig{Host: em.URL(), ClientID: spID, Subject: idpSubject(t, em, ciMain)})
+	wl := federated(t, apps.FederatedConfig{Host: em.URL(), ClientID: testkit.EmbedderID, Subject: idpSubject(t, em, ciMain)})
 	r = call(t, c, wl, whoami)
-	if r.Status != http.StatusOK || r.Claims == nil || r.Claims.Subject != spID || !strings.Contains(r.SourceInfo, "workload identity federation for service principal "+spID) {
+	if r.Status != http.StatusOK || r.Claims == nil || r.Claims.Subject != testkit.EmbedderID || !strings.Contains(r.SourceInfo, "workload identity federation for service principal "+testkit.EmbedderID) {
 		t.Fatalf("workload federation: %d %+v %s %s", r.Status, r.Diagnosis, r.Body, r.SourceInfo)
 	}
 }
@@ -152,7 +153,7 @@ func TestFederatedSourceRefusals(t *testing.T) {
 		// The token is fine, the person unknown: the fix says so, not "issuer and audience" (issue 14).
 		{"user not found", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, linus)}, "user not found", "not a user of this workspace: add the user"},
 		{"not a service principal", apps.FederatedConfig{Host: em.URL(), ClientID: "nobody", Subject: idpSubject(t, em, ciMain)}, "invalid_client", "application id"},
-		{"wrong IdP password", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, apps.IdPLogin{Username: "ada@example.com", Password: "wrong-pass"})}, "identity provider refused", "credentials"},
+		{"wrong IdP password", apps.FederatedConfig{Host: em.URL(), Subject: idpSubject(t, em, apps.IdPLogin{Username: testkit.WorkspaceAda.Email, Password: "wrong-pass"})}, "identity provider refused", "credentials"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := federated(t, tc.cfg).Token(ctx)

@@ -93,17 +93,6 @@ func viewer(id, value string) broker.Request {
 	return broker.Request{DashboardID: dashID, ExternalViewerID: id, ExternalValue: value}
 }
 
-// upstream counts the emulator's token and tokeninfo calls since seq.
-func upstream(em *emulator.Emulator) int {
-	n := 0
-	for _, r := range em.Requests(0) {
-		if r.Path == wire.PathToken || strings.HasSuffix(r.Path, "/tokeninfo") {
-			n++
-		}
-	}
-	return n
-}
-
 func TestExchangeGivesTheViewerItsOwnToken(t *testing.T) {
 	em := startEmulator(t)
 	b := newBroker(t, em, nil)
@@ -135,14 +124,14 @@ func TestCacheAndServicePrincipalTokenReuse(t *testing.T) {
 			t.Fatalf("load %d: FromCache=%v", i, r.FromCache)
 		}
 	}
-	if n := upstream(em); n != 3 {
+	if n := testkit.ExchangeCalls(em); n != 3 {
 		t.Fatalf("10 loads of one viewer cost %d upstream calls, want 3", n)
 	}
 	r, err := b.Token(ctx, viewer("viewer-apac", "APAC"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := upstream(em); n != 5 || !r.Trace[0].Reused {
+	if n := testkit.ExchangeCalls(em); n != 5 || !r.Trace[0].Reused {
 		t.Fatalf("a second viewer cost %d calls in all (want 5: the service principal token is reused); trace %+v", n, r.Trace[0])
 	}
 	// Same viewer id, other value: a different token, never the cached one.
@@ -194,7 +183,7 @@ func TestSingleflight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := upstream(em); n != 3 {
+	if n := testkit.ExchangeCalls(em); n != 3 {
 		t.Fatalf("100 concurrent requests cost %d upstream calls, want 3", n)
 	}
 }
@@ -272,8 +261,8 @@ func TestRetriesAfter429And500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Claims.CustomClaim == "" || upstream(em) != 6 {
-		t.Fatalf("calls = %d, want 6 (3 failures retried + 3)", upstream(em))
+	if r.Claims.CustomClaim == "" || testkit.ExchangeCalls(em) != 6 {
+		t.Fatalf("calls = %d, want 6 (3 failures retried + 3)", testkit.ExchangeCalls(em))
 	}
 	// Both 429s waited Retry-After (1 s), capped at MaxBackoff (200 ms),
 	// and the 500 at least the first backoff (100 ms).
@@ -282,10 +271,10 @@ func TestRetriesAfter429And500(t *testing.T) {
 	}
 	// 4xx is not retried.
 	_ = em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 404, Count: 1})
-	before := upstream(em)
+	before := testkit.ExchangeCalls(em)
 	_, err = b.Token(context.Background(), viewer("v2", "EMEA"))
-	if !broker.IsKind(err, broker.KindUnknownDashboard) || upstream(em)-before != 1 {
-		t.Fatalf("404: err %v after %d calls", err, upstream(em)-before)
+	if !broker.IsKind(err, broker.KindUnknownDashboard) || testkit.ExchangeCalls(em)-before != 1 {
+		t.Fatalf("404: err %v after %d calls", err, testkit.ExchangeCalls(em)-before)
 	}
 }
 

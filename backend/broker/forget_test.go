@@ -9,6 +9,7 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -71,9 +72,9 @@ func TestForgetDoesNotWaitForACallInFlight(t *testing.T) {
 	if b.Cached() != 0 {
 		t.Fatal("the token of an exchange begun before Forget was cached")
 	}
-	before := upstream(em)
+	before := testkit.ExchangeCalls(em)
 	r, err := b.Token(ctx, viewer("viewer-emea", "EMEA"))
-	if err != nil || r.FromCache || r.Trace[0].Reused || upstream(em)-before != 3 {
-		t.Fatalf("after Forget: err %v, %d calls, trace %+v; want a fresh exchange with a new service principal token", err, upstream(em)-before, r.Trace)
+	if err != nil || r.FromCache || r.Trace[0].Reused || testkit.ExchangeCalls(em)-before != 3 {
+		t.Fatalf("after Forget: err %v, %d calls, trace %+v; want a fresh exchange with a new service principal token", err, testkit.ExchangeCalls(em)-before, r.Trace)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 )
@@ -22,16 +23,9 @@ const appOrigin = "http://localhost:3000" // allowed by the bundled workspace
 // configuration that checks it.
 func workspace(t *testing.T, dashboardFile string) (*emulator.Emulator, doctor.Config) {
 	t.Helper()
-	em, err := emulator.Start(emulator.Options{DashboardFile: dashboardFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	dash, id, secret, err := em.Embedding()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return em, doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, ClientID: id, ClientSecret: secret,
+	em := testkit.Emulator(t, emulator.Options{DashboardFile: dashboardFile, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return em, doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: testkit.DashboardID,
+		ClientID: testkit.EmbedderID, ClientSecret: testkit.EmbedderSecret,
 		Emulated: true, Viewers: viewers.Default(), ViewersSource: "viewers.json (bundled)"}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
@@ -141,10 +142,10 @@ func TestRealWorkspaceNamesMissingGrants(t *testing.T) {
 		securable string
 		who, how  string
 	}{
-		{"no CAN USE on the warehouse", func(s *emulator.State) { s.Warehouses[0].CanUse = []string{"ada@example.com"} },
+		{"no CAN USE on the warehouse", func(s *emulator.State) { s.Warehouses[0].CanUse = []string{testkit.WorkspaceAda.Email} },
 			"CAN USE", "SQL warehouse Starter Warehouse (e0e0b1c2d3e4f5a6)", "ada@example.com", "Permissions"},
-		{"no SELECT on the table", func(s *emulator.State) { s.Tables[0].Select = []string{"ada@example.com"} },
-			"SELECT", "table main.embedlab.sales", "metastore admin", "GRANT SELECT ON TABLE main.embedlab.sales TO `5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58`"},
+		{"no SELECT on the table", func(s *emulator.State) { s.Tables[0].Select = []string{testkit.WorkspaceAda.Email} },
+			"SELECT", "table main.embedlab.sales", "metastore admin", "GRANT SELECT ON TABLE main.embedlab.sales TO `" + testkit.EmbedderID + "`"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			em, cfg := realWorkspace(t, "testdata/clean.lvdash.json")

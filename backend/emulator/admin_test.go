@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -22,20 +23,20 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 		t.Fatalf("add fault: %d %s", r.status, r.body)
 	}
 	for i := 0; i < 2; i++ {
-		r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad)
+		r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad)
 		var ae wire.APIError
 		r.json(t, &ae)
 		if r.status != 503 || ae.ErrorCode != "TEMPORARILY_UNAVAILABLE" || r.header.Get("Retry-After") != "3" {
 			t.Fatalf("call %d: %d %s Retry-After=%q", i, r.status, r.body, r.header.Get("Retry-After"))
 		}
 	}
-	if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status != 200 {
+	if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status != 200 {
 		t.Fatalf("after the faults: %d %s", r.status, r.body)
 	}
 
 	// Token endpoint faults answer in the OAuth style.
 	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":500,"count":1}`)
-	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var oe wire.OAuthError
 	r.json(t, &oe)
 	if r.status != 500 || oe.Code != "server_error" {
@@ -43,7 +44,7 @@ func TestFaultSwitchOverHTTP(t *testing.T) {
 	}
 	// A 429 fault is the workspace's rate-limit answer.
 	adminJSON(t, em, http.MethodPost, em.URL()+"/emulator/faults", `{"endpoint":"token","status":429,"count":1}`)
-	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "REQUEST_LIMIT_EXCEEDED") {
 		t.Fatalf("429 fault: %d %s", r.status, r.body)
 	}
@@ -115,10 +116,7 @@ func TestDelayFaultStallsTheCall(t *testing.T) {
 // A client that gives up on a delayed token call frees it: the emulator
 // then shuts down at once instead of sleeping out the delay.
 func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	em := start(t)
 	if err := em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, DelayMS: 60000, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +125,7 @@ func TestDelayFaultEndsWhenTheClientLeaves(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, em.URL()+wire.PathToken,
 		strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(spID, spSecret)
+	req.SetBasicAuth(testkit.EmbedderID, testkit.EmbedderSecret)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
 		t.Fatalf("the delayed call answered %d", res.StatusCode)
@@ -151,7 +149,7 @@ func TestClockSkewAndLifetimeOverHTTP(t *testing.T) {
 	if r := adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/clock", `{"skew_seconds":600}`); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	c := verifyWithJWKS(t, em, tr.AccessToken)
@@ -171,7 +169,7 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 	}
 	var limited *response
 	for i := 0; i < 10 && limited == nil; i++ {
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status == http.StatusTooManyRequests {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status == http.StatusTooManyRequests {
 			limited = &r
 		} else if r.status != 200 {
 			t.Fatalf("call %d: %d %s", i, r.status, r.body)
@@ -188,7 +186,7 @@ func TestRateLimitOnTokenInfo(t *testing.T) {
 	// Off again: no call is limited.
 	adminJSON(t, em, http.MethodPut, em.URL()+"/emulator/rate-limit", `{"per_second":0}`)
 	for i := 0; i < 50; i++ {
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad); r.status != 200 {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad); r.status != 200 {
 			t.Fatalf("with the limit off, call %d: %d", i, r.status)
 		}
 	}
@@ -208,13 +206,13 @@ func TestKeyRotationKeepsOldTokensValid(t *testing.T) {
 	}
 	for _, tok := range []string{before, after} {
 		verifyWithJWKS(t, em, tok)
-		if r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), tok); r.status != 200 {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), tok); r.status != 200 {
 			t.Fatalf("token refused after rotation: %d %s", r.status, r.body)
 		}
 	}
 	// Two rotations retire the first key: its tokens are refused.
 	em.RotateKeys()
-	r = get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), before)
+	r = get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), before)
 	if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "does not publish") {
 		t.Fatalf("token of a retired key: %d %s", r.status, r.body)
 	}
@@ -224,7 +222,7 @@ func TestRequestLogRedactsCredentials(t *testing.T) {
 	em := start(t)
 	broad := spToken(t, em)
 	tokenInfo(t, em, broad, "viewer-emea", "EMEA")
-	postForm(t, em, spID, "dose-wrong-secret-value", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	postForm(t, em, testkit.EmbedderID, "dose-wrong-secret-value", url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 
 	var page struct {
 		Entries []emulator.RequestEntry `json:"entries"`
@@ -236,14 +234,14 @@ func TestRequestLogRedactsCredentials(t *testing.T) {
 		t.Fatalf("%d entries, want 3: %s", len(page.Entries), r.body)
 	}
 	ti := page.Entries[1]
-	if ti.Method != "GET" || !strings.HasSuffix(ti.Path, "/published/tokeninfo") || ti.Status != 200 || ti.Principal != spID ||
+	if ti.Method != "GET" || !strings.HasSuffix(ti.Path, "/published/tokeninfo") || ti.Status != 200 || ti.Principal != testkit.EmbedderID ||
 		ti.Authorization != "Bearer "+broad[:4]+"…"+broad[len(broad)-4:] {
 		t.Fatalf("tokeninfo entry = %+v", ti)
 	}
 	if bad := page.Entries[2]; bad.Status != 401 || bad.Error != "invalid_client" || bad.Authorization != "Basic ****" {
 		t.Fatalf("failed login entry = %+v", bad)
 	}
-	for _, secret := range []string{broad, spSecret, "dose-wrong-secret-value"} {
+	for _, secret := range []string{broad, testkit.EmbedderSecret, "dose-wrong-secret-value"} {
 		if strings.Contains(string(r.body), secret) {
 			t.Fatalf("request log holds a credential")
 		}

@@ -1,14 +1,13 @@
 package emulator_test
 
 import (
-	"context"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -130,7 +129,7 @@ func TestAdminRoutesWorkWithTheAdminKey(t *testing.T) {
 // The key is random per emulator unless given; a given key is the only one
 // accepted, and a weak one is refused at start without being quoted.
 func TestAdminKeyGivenOrRandom(t *testing.T) {
-	a, b := start(t), start(t)
+	a, b := start(t), testkit.Emulator(t, emulator.Options{})
 	if a.AdminKey() == b.AdminKey() || len(a.AdminKey()) < 40 {
 		t.Fatalf("random admin keys: %q and %q", a.AdminKey(), b.AdminKey())
 	}
@@ -145,15 +144,7 @@ func TestAdminKeyGivenOrRandom(t *testing.T) {
 	}
 
 	const given = "trainer-room-42-key-of-mine"
-	em, err := emulator.Start(emulator.Options{AdminKey: given}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
+	em := testkit.Emulator(t, emulator.Options{AdminKey: given})
 	if em.AdminKey() != given {
 		t.Fatalf("AdminKey() = %q, want the given key", em.AdminKey())
 	}

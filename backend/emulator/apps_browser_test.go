@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"embedlab/backend/browsertest"
+	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 // In Chromium: an app opened without a session sends the browser to the
@@ -18,7 +20,7 @@ import (
 // CSP lets its stylesheet and the cross-origin redirect after the form
 // through, and *.localhost app URLs resolve.
 func TestAppsBrowserSignInChromium(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	ctx := browsertest.New(t, browserTimeout)
 	bounded := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 15*time.Second) }
 	fail := func(what string, err error) {
@@ -53,8 +55,8 @@ func TestAppsBrowserSignInChromium(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "emulator-login-consent")
 
 	sctx, cancel = bounded()
-	err = chromedp.Do(sctx, chromedp.SendKeys(chromedp.CSS("#username"), adaName),
-		chromedp.SendKeys(chromedp.CSS("#password"), adaPass),
+	err = chromedp.Do(sctx, chromedp.SendKeys(chromedp.CSS("#username"), testkit.WorkspaceAda.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), testkit.WorkspaceAda.Password),
 		chromedp.Click(chromedp.CSS("#allow")),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-page="app-index"] #signed-in`)))
 	cancel()
@@ -71,7 +73,7 @@ func TestAppsBrowserSignInChromium(t *testing.T) {
 	if err != nil {
 		fail("call the API", err)
 	}
-	if who := read(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(who, `"x_forwarded_email":"`+adaName+`"`) || !strings.Contains(who, `"access_token_forwarded":true`) {
+	if who := read(chromedp.Text(chromedp.CSS("body"))); !strings.Contains(who, `"x_forwarded_email":"`+testkit.WorkspaceAda.Email+`"`) || !strings.Contains(who, `"access_token_forwarded":true`) {
 		t.Fatalf("whoami in the browser: %s", who)
 	}
 }

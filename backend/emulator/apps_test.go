@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
@@ -39,16 +39,7 @@ func callApp(t *testing.T, u, token string, header ...string) response {
 	}
 	c := &http.Client{Transport: emulator.AppsTransport(), Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, body}
+	return doWith(t, c, req)
 }
 
 // appError decodes the proxy's REST error.
@@ -72,11 +63,11 @@ func m2mToken(t *testing.T, em *emulator.Emulator, id, secret, scope string) str
 }
 
 func TestAppURLs(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	if !regexp.MustCompile(`^http://localhost:\d+$`).MatchString(em.AppsURL()) {
 		t.Fatalf("AppsURL = %q", em.AppsURL())
 	}
-	want := "http://sales-api-" + workspaceID + ".localhost:" + strings.TrimPrefix(em.AppsURL(), "http://localhost:")
+	want := "http://sales-api-" + testkit.WorkspaceID + ".localhost:" + strings.TrimPrefix(em.AppsURL(), "http://localhost:")
 	if em.AppURL("sales-api") != want {
 		t.Fatalf("AppURL = %q, want %q", em.AppURL("sales-api"), want)
 	}
@@ -99,16 +90,16 @@ func TestAppURLs(t *testing.T) {
 
 // Each row of the reference's 401/403/404 table.
 func TestAppsFailureTable(t *testing.T) {
-	em := startWithApps(t)
-	ada := userToken(t, em, adaName, adaPass, "offline_access all-apis").AccessToken
-	grace := userToken(t, em, graceName, gracePass, "all-apis sql").AccessToken
-	noAccess := m2mToken(t, em, noAccessID, noAccessSec, "all-apis")
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	ada := userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "offline_access all-apis").AccessToken
+	grace := userToken(t, em, testkit.WorkspaceGrace.Email, testkit.WorkspaceGrace.Password, "all-apis sql").AccessToken
+	noAccess := m2mToken(t, em, testkit.NoAccessID, testkit.NoAccessSecret, "all-apis")
 	embedToken := scopedToken(t, em, "viewer-emea", "EMEA")
 
 	// A token signed by someone else, with the right kid and issuer.
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	_, real, _ := claims.Decode(ada)
-	forged := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": real.Issuer, "sub": adaID, "scope": "all-apis", "exp": time.Now().Add(time.Hour).Unix()})
+	forged := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": real.Issuer, "sub": testkit.WorkspaceAda.ID, "scope": "all-apis", "exp": time.Now().Add(time.Hour).Unix()})
 	h, _, _ := claims.Decode(ada)
 	forged.Header["kid"] = h.Kid
 	forgedTok, _ := forged.SignedString(key)
@@ -128,11 +119,11 @@ func TestAppsFailureTable(t *testing.T) {
 		{"401 lacks the app's scopes (CLI token)", sqlApp, ada, 401, wire.ErrUnauthenticated, wire.AppsReasonMissingAppScopes, "does not have required scopes: sql"},
 		{"401 lacks the app's scopes (M2M all-apis)", sqlApp, spToken(t, em), 401, wire.ErrUnauthenticated, wire.AppsReasonMissingAppScopes, "user authorization"},
 		{"403 user lacks CAN USE", api, grace, 403, wire.ErrPermissionDenied, wire.AppsReasonNoCanUse, "grace@example.com (7002) does not have CAN USE permission on app sales-api"},
-		{"403 service principal lacks CAN USE", api, noAccess, 403, wire.ErrPermissionDenied, wire.AppsReasonNoCanUse, noAccessID + " does not have CAN USE"},
+		{"403 service principal lacks CAN USE", api, noAccess, 403, wire.ErrPermissionDenied, wire.AppsReasonNoCanUse, testkit.NoAccessID + " does not have CAN USE"},
 		{"403 token scopes insufficient", api, embedToken, 403, wire.ErrPermissionDenied, wire.AppsReasonInsufficientScope, "does not have required scopes: all-apis"},
-		{"404 unknown app", "http://no-such-app-" + workspaceID + ".localhost:" + port + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, "does not exist"},
+		{"404 unknown app", "http://no-such-app-" + testkit.WorkspaceID + ".localhost:" + port + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, "does not exist"},
 		{"404 other workspace", "http://sales-api-999.localhost:" + port + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, "No app is served"},
-		{"404 not an app URL", "http://localhost:" + port + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, "app URLs of workspace " + workspaceID + " look like http://<app-name>-"},
+		{"404 not an app URL", "http://localhost:" + port + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppNotFound, "app URLs of workspace " + testkit.WorkspaceID + " look like http://<app-name>-"},
 		{"404 stopped app", em.AppURL("sales-archive") + "/api/whoami", ada, 404, wire.ErrResourceDoesNotExist, wire.AppsReasonAppStopped, "not running"},
 		{"404 path not under /api/", em.AppURL("sales-api") + "/whoami", ada, 404, wire.ErrNotFound, wire.AppsReasonNotAPIPath, "only an app's /api/ routes"},
 		{"404 root path", em.AppURL("sales-api") + "/", ada, 404, wire.ErrNotFound, wire.AppsReasonNotAPIPath, "not under /api/"},
@@ -181,7 +172,7 @@ func TestAppsFailureTable(t *testing.T) {
 		}
 	})
 	t.Run("basic credentials are not a bearer token", func(t *testing.T) {
-		r := callApp(t, api, "", "Authorization", "Basic "+spID)
+		r := callApp(t, api, "", "Authorization", "Basic "+testkit.EmbedderID)
 		if ae := appError(t, r); r.status != 401 || ae.Reason() != wire.AppsReasonTokenMissing {
 			t.Fatalf("basic: %d %s", r.status, r.body)
 		}
@@ -191,15 +182,15 @@ func TestAppsFailureTable(t *testing.T) {
 // What the app receives: the proxy's identity headers, never the client's,
 // and the user's token only with user authorization.
 func TestAppsForwardedHeaders(t *testing.T) {
-	em := startWithApps(t)
-	tr := userToken(t, em, adaName, adaPass, "all-apis sql")
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	tr := userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "all-apis sql")
 	spoof := []string{"X-Forwarded-Email", "root@example.com", "X-Forwarded-User", "0@0", "X-Forwarded-Access-Token", "forged", "X-Request-Id", "mine"}
 
 	r := callApp(t, em.AppURL("sales-api")+"/api/whoami", tr.AccessToken, spoof...)
 	var who emulator.AppWhoAmI
 	r.json(t, &who)
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	if r.status != 200 || who.App != "sales-api" || who.Email != adaName || who.User != adaID+"@"+workspaceID ||
+	if r.status != 200 || who.App != "sales-api" || who.Email != testkit.WorkspaceAda.Email || who.User != testkit.WorkspaceAda.ID+"@"+testkit.WorkspaceID ||
 		who.PreferredUsername != "Ada Lovelace" || who.RealIP != "127.0.0.1" || !uuid.MatchString(who.RequestID) ||
 		r.header.Get("X-Request-Id") != who.RequestID || who.ForwardedHost != strings.TrimPrefix(em.AppURL("sales-api"), "http://") {
 		t.Fatalf("whoami: %d %s", r.status, r.body)
@@ -211,7 +202,7 @@ func TestAppsForwardedHeaders(t *testing.T) {
 	r = callApp(t, em.AppURL("sales-sql")+"/api/whoami", tr.AccessToken, spoof...)
 	who = emulator.AppWhoAmI{}
 	r.json(t, &who)
-	if r.status != 200 || !who.UserAuthorization || !who.AccessTokenForwarded || !slices.Contains(who.AccessTokenScopes, "sql") || who.Email != adaName {
+	if r.status != 200 || !who.UserAuthorization || !who.AccessTokenForwarded || !slices.Contains(who.AccessTokenScopes, "sql") || who.Email != testkit.WorkspaceAda.Email {
 		t.Fatalf("user authorization whoami: %d %s", r.status, r.body)
 	}
 	if strings.Contains(string(r.body), tr.AccessToken) || strings.Contains(string(r.body), "forged") {
@@ -225,13 +216,13 @@ func TestAppsForwardedHeaders(t *testing.T) {
 // An external program (M2M) and an app calling another app: a service
 // principal's client_credentials token with CAN USE.
 func TestAppsM2M(t *testing.T) {
-	em := startWithApps(t)
-	tok := m2mToken(t, em, spID, spSecret, "all-apis")
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	tok := m2mToken(t, em, testkit.EmbedderID, testkit.EmbedderSecret, "all-apis")
 
 	r := callApp(t, em.AppURL("sales-api")+"/api/whoami", tok)
 	var who emulator.AppWhoAmI
 	r.json(t, &who)
-	if r.status != 200 || who.Email != spID || who.User != spID+"@"+workspaceID || who.PreferredUsername != "embedlab-embedder" {
+	if r.status != 200 || who.Email != testkit.EmbedderID || who.User != testkit.EmbedderID+"@"+testkit.WorkspaceID || who.PreferredUsername != "embedlab-embedder" {
 		t.Fatalf("M2M whoami: %d %s", r.status, r.body)
 	}
 
@@ -261,18 +252,18 @@ func TestAppsM2M(t *testing.T) {
 
 	// The app with user authorization accepts a service principal's token
 	// that carries its scope.
-	sqlTok := m2mToken(t, em, spID, spSecret, "sql")
+	sqlTok := m2mToken(t, em, testkit.EmbedderID, testkit.EmbedderSecret, "sql")
 	r = callApp(t, em.AppURL("sales-sql")+"/api/sales?region=APAC", sqlTok)
 	var apac emulator.AppSales
 	r.json(t, &apac)
-	if r.status != 200 || apac.RunAs != "user "+spID || len(apac.Rows) != 12 {
+	if r.status != 200 || apac.RunAs != "user "+testkit.EmbedderID || len(apac.Rows) != 12 {
 		t.Fatalf("M2M with sql on the user-authorization app: %d %s", r.status, r.body)
 	}
 }
 
 // An app with user authorization needs its scopes in the token.
 func TestAppsUserAuthorizationScopes(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	cases := []struct {
 		scope  string
 		app    string
@@ -288,7 +279,7 @@ func TestAppsUserAuthorizationScopes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.app+" with "+tc.scope, func(t *testing.T) {
-			tok := userToken(t, em, adaName, adaPass, tc.scope).AccessToken
+			tok := userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tc.scope).AccessToken
 			r := callApp(t, em.AppURL(tc.app)+"/api/sales", tok)
 			if r.status != tc.status {
 				t.Fatalf("got %d %s", r.status, r.body)
@@ -303,7 +294,7 @@ func TestAppsUserAuthorizationScopes(t *testing.T) {
 			r.json(t, &s)
 			want := "app service principal"
 			if tc.app == "sales-sql" {
-				want = "user " + adaName
+				want = "user " + testkit.WorkspaceAda.Email
 			}
 			if s.RunAs != want || len(s.Rows) != 3 {
 				t.Fatalf("sales = %+v", s)
@@ -315,7 +306,7 @@ func TestAppsUserAuthorizationScopes(t *testing.T) {
 // A browser without a token is sent to the login page, and comes back
 // signed in to the app.
 func TestAppsBrowserSignIn(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	b := newAgent(t)
 	appURL := em.AppURL("sales-sql")
 
@@ -330,7 +321,7 @@ func TestAppsBrowserSignIn(t *testing.T) {
 		t.Fatalf("API call without a token: %d", r.status)
 	}
 
-	callback := b.signIn(login.String(), adaName, adaPass)
+	callback := b.signIn(login.String(), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 	if !strings.HasPrefix(callback.String(), appURL+"/.auth/callback?") {
 		t.Fatalf("back to %s", callback)
 	}
@@ -346,7 +337,7 @@ func TestAppsBrowserSignIn(t *testing.T) {
 	r = b.open(appURL + "/api/whoami")
 	var who emulator.AppWhoAmI
 	r.json(t, &who)
-	if r.status != 200 || who.Email != adaName || !who.AccessTokenForwarded || !slices.Contains(who.AccessTokenScopes, "sql") {
+	if r.status != 200 || who.Email != testkit.WorkspaceAda.Email || !who.AccessTokenForwarded || !slices.Contains(who.AccessTokenScopes, "sql") {
 		t.Fatalf("signed-in whoami: %d %s", r.status, r.body)
 	}
 	r = b.open(appURL + "/")
@@ -366,7 +357,7 @@ func TestAppsBrowserSignIn(t *testing.T) {
 	t.Run("a user without CAN USE signs in and is refused", func(t *testing.T) {
 		gb := newAgent(t)
 		login := location(t, gb.open(em.AppURL("sales-api")+"/api/whoami"))
-		r := gb.open(gb.signIn(login.String(), graceName, gracePass).String())
+		r := gb.open(gb.signIn(login.String(), testkit.WorkspaceGrace.Email, testkit.WorkspaceGrace.Password).String())
 		r = gb.open(em.AppURL("sales-api") + location(t, r).String())
 		if ae := appError(t, r); r.status != 403 || ae.Reason() != wire.AppsReasonNoCanUse {
 			t.Fatalf("grace: %d %s", r.status, r.body)
@@ -394,9 +385,9 @@ func TestAppsBrowserSignIn(t *testing.T) {
 // Calls are in the request log (with the app) and the audit log; neither
 // holds a token.
 func TestAppsLogs(t *testing.T) {
-	em := startWithApps(t)
-	tok := m2mToken(t, em, spID, spSecret, "all-apis")
-	noAccess := m2mToken(t, em, noAccessID, noAccessSec, "all-apis")
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	tok := m2mToken(t, em, testkit.EmbedderID, testkit.EmbedderSecret, "all-apis")
+	noAccess := m2mToken(t, em, testkit.NoAccessID, testkit.NoAccessSecret, "all-apis")
 	callApp(t, em.AppURL("sales-api")+"/api/whoami", tok)
 	callApp(t, em.AppURL("sales-api")+"/api/whoami", noAccess)
 	callApp(t, em.AppURL("sales-archive")+"/api/whoami", tok)
@@ -407,7 +398,7 @@ func TestAppsLogs(t *testing.T) {
 			calls = append(calls, e)
 		}
 	}
-	if len(calls) != 3 || calls[0].Status != 200 || calls[0].Principal != spID || calls[1].Status != 403 || calls[1].Error != wire.AppsReasonNoCanUse ||
+	if len(calls) != 3 || calls[0].Status != 200 || calls[0].Principal != testkit.EmbedderID || calls[1].Status != 403 || calls[1].Error != wire.AppsReasonNoCanUse ||
 		calls[2].App != "sales-archive" || calls[2].Status != 404 || calls[0].Path != "/api/whoami" {
 		t.Fatalf("request log: %+v", calls)
 	}
@@ -417,8 +408,8 @@ func TestAppsLogs(t *testing.T) {
 			audit = append(audit, a)
 		}
 	}
-	if len(audit) != 3 || audit[0].App != "sales-api" || audit[0].Principal != spID || audit[0].Status != 200 || audit[0].RequestID == "" ||
-		audit[0].TokenID == "" || audit[1].Status != 403 || audit[1].Principal != noAccessID || audit[2].Status != 404 {
+	if len(audit) != 3 || audit[0].App != "sales-api" || audit[0].Principal != testkit.EmbedderID || audit[0].Status != 200 || audit[0].RequestID == "" ||
+		audit[0].TokenID == "" || audit[1].Status != 403 || audit[1].Principal != testkit.NoAccessID || audit[2].Status != 404 {
 		t.Fatalf("audit log: %+v", audit)
 	}
 	b, _ := json.Marshal(map[string]any{"requests": em.Requests(0), "audit": em.Audit(0)})
@@ -434,8 +425,8 @@ func TestAppsLogs(t *testing.T) {
 
 // Update changes apps live: stop one, take CAN USE away, change scopes.
 func TestAppsUpdate(t *testing.T) {
-	em := startWithApps(t)
-	tok := m2mToken(t, em, spID, spSecret, "all-apis")
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	tok := m2mToken(t, em, testkit.EmbedderID, testkit.EmbedderSecret, "all-apis")
 	u := em.AppURL("sales-api") + "/api/whoami"
 	if r := callApp(t, u, tok); r.status != 200 {
 		t.Fatalf("before: %d", r.status)
@@ -450,19 +441,22 @@ func TestAppsUpdate(t *testing.T) {
 	if r := callApp(t, u, tok); r.status != 404 {
 		t.Fatalf("stopped: %d", r.status)
 	}
-	must(func(s *emulator.State) { s.Apps[0].Status = emulator.AppRunning; s.Apps[0].CanUse = []string{adaName} })
+	must(func(s *emulator.State) {
+		s.Apps[0].Status = emulator.AppRunning
+		s.Apps[0].CanUse = []string{testkit.WorkspaceAda.Email}
+	})
 	if r := callApp(t, u, tok); r.status != 403 {
 		t.Fatalf("CAN USE removed: %d", r.status)
 	}
 	must(func(s *emulator.State) {
-		s.Apps[0].CanUse = []string{spID}
+		s.Apps[0].CanUse = []string{testkit.EmbedderID}
 		s.Apps[0].UserAPIScopes = []string{"file.files"}
 	})
 	if r := callApp(t, u, tok); r.status != 401 {
 		t.Fatalf("user authorization turned on: %d", r.status)
 	}
 	must(func(s *emulator.State) {
-		s.Apps = append(s.Apps, emulator.App{Name: "new-app", Status: emulator.AppRunning, CanUse: []string{spID}})
+		s.Apps = append(s.Apps, emulator.App{Name: "new-app", Status: emulator.AppRunning, CanUse: []string{testkit.EmbedderID}})
 	})
 	if r := callApp(t, em.AppURL("new-app")+"/api/whoami", tok); r.status != 200 {
 		t.Fatalf("new app: %d %s", r.status, r.body)
@@ -483,15 +477,15 @@ func TestAppsUpdate(t *testing.T) {
 // The oauth2 library's own PKCE helpers and the app URL work together as
 // the backend's U2M source will: AuthCodeURL, a browser, Exchange, a call.
 func TestAppsU2MEndToEnd(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	cfg := oauth2.Config{
-		ClientID:    cliClient,
+		ClientID:    testkit.CLIClient,
 		Endpoint:    oauth2.Endpoint{AuthURL: em.URL() + wire.PathAuthorize, TokenURL: em.URL() + wire.PathToken, AuthStyle: oauth2.AuthStyleInParams},
 		RedirectURL: "http://localhost:8040",
 		Scopes:      []string{"offline_access", "sql"},
 	}
 	verifier := oauth2.GenerateVerifier()
-	code := newAgent(t).code(cfg.AuthCodeURL("x", oauth2.S256ChallengeOption(verifier)), adaName, adaPass)
+	code := newAgent(t).code(cfg.AuthCodeURL("x", oauth2.S256ChallengeOption(verifier)), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 	tok, err := cfg.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
@@ -503,7 +497,7 @@ func TestAppsU2MEndToEnd(t *testing.T) {
 	}
 	defer res.Body.Close()
 	var s emulator.AppSales
-	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.RunAs != "user "+adaName || len(s.Rows) != 12 {
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.RunAs != "user "+testkit.WorkspaceAda.Email || len(s.Rows) != 12 {
 		t.Fatalf("%d %+v %v", res.StatusCode, s, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -28,25 +29,25 @@ func TestAuthorizationCodeFlowByHand(t *testing.T) {
 		t.Fatalf("login page: %d %s", page.status, page.body)
 	}
 	body := string(page.body)
-	for _, want := range []string{`data-page="authorize"`, "Databricks CLI", "<code>offline_access</code>", "<code>all-apis</code>", `name="password"`, cliRedirect} {
+	for _, want := range []string{`data-page="authorize"`, "Databricks CLI", "<code>offline_access</code>", "<code>all-apis</code>", `name="password"`, testkit.CLIRedirect} {
 		if !strings.Contains(body, want) {
 			t.Errorf("login page lacks %q", want)
 		}
 	}
-	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self' "+cliRedirect) {
+	if csp := page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self' "+testkit.CLIRedirect) {
 		t.Errorf("CSP = %q", csp)
 	}
-	if strings.Contains(body, adaPass) {
+	if strings.Contains(body, testkit.WorkspaceAda.Password) {
 		t.Error("the login page shows a password")
 	}
 
 	f := formFields(t, page)
-	f.Set("username", adaName)
-	f.Set("password", adaPass)
+	f.Set("username", testkit.WorkspaceAda.Email)
+	f.Set("password", testkit.WorkspaceAda.Password)
 	f.Set("action", "allow")
 	back := location(t, b.post(em.URL()+wire.PathAuthorize, f))
-	if got := back.Scheme + "://" + back.Host + back.Path; got != cliRedirect {
-		t.Fatalf("redirected to %s, want %s", got, cliRedirect)
+	if got := back.Scheme + "://" + back.Host + back.Path; got != testkit.CLIRedirect {
+		t.Fatalf("redirected to %s, want %s", got, testkit.CLIRedirect)
 	}
 	if back.Query().Get("state") != "st-123" || len(back.Query().Get("code")) < 40 {
 		t.Fatalf("redirect back = %s", back)
@@ -59,7 +60,7 @@ func TestAuthorizationCodeFlowByHand(t *testing.T) {
 		t.Fatalf("token answer: %d %s", r.status, r.body)
 	}
 	c := verifyWithJWKS(t, em, tr.AccessToken)
-	if c.Subject != adaID || c.ClientID != cliClient || c.Scope != "offline_access all-apis" || len(c.Audience) != 1 || c.Audience[0] != cliClient {
+	if c.Subject != testkit.WorkspaceAda.ID || c.ClientID != testkit.CLIClient || c.Scope != "offline_access all-apis" || len(c.Audience) != 1 || c.Audience[0] != testkit.CLIClient {
 		t.Fatalf("claims = %+v", c)
 	}
 
@@ -98,13 +99,13 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 	for name, style := range map[string]oauth2.AuthStyle{"params": oauth2.AuthStyleInParams, "autodetect": oauth2.AuthStyleAutoDetect} {
 		t.Run(name, func(t *testing.T) {
 			cfg := oauth2.Config{
-				ClientID:    cliClient,
+				ClientID:    testkit.CLIClient,
 				Endpoint:    oauth2.Endpoint{AuthURL: em.URL() + wire.PathAuthorize, TokenURL: em.URL() + wire.PathToken, AuthStyle: style},
-				RedirectURL: cliRedirect,
+				RedirectURL: testkit.CLIRedirect,
 				Scopes:      []string{"offline_access", "all-apis", "sql"},
 			}
 			verifier := oauth2.GenerateVerifier()
-			code := newAgent(t).code(cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier)), adaName, adaPass)
+			code := newAgent(t).code(cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(verifier)), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 			ctx := context.Background()
 			tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 			if err != nil {
@@ -113,7 +114,7 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 			if tok.RefreshToken == "" || tok.Extra("scope") != "offline_access all-apis sql" || tok.Expiry.Before(time.Now().Add(50*time.Minute)) {
 				t.Fatalf("token = %+v scope %v", tok, tok.Extra("scope"))
 			}
-			if c := verifyWithJWKS(t, em, tok.AccessToken); c.Subject != adaID || !c.HasScope("sql") {
+			if c := verifyWithJWKS(t, em, tok.AccessToken); c.Subject != testkit.WorkspaceAda.ID || !c.HasScope("sql") {
 				t.Fatalf("claims = %+v", c)
 			}
 			// An expired token makes the TokenSource refresh.
@@ -144,7 +145,9 @@ func TestPKCETampering(t *testing.T) {
 	b := newAgent(t)
 	verifier := oauth2.GenerateVerifier()
 	challenge := oauth2.S256ChallengeFromVerifier(verifier)
-	fresh := func() string { return b.code(authorizeURL(em, challenge), adaName, adaPass) }
+	fresh := func() string {
+		return b.code(authorizeURL(em, challenge), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
+	}
 
 	cases := []struct {
 		name       string
@@ -194,7 +197,7 @@ func TestPKCETampering(t *testing.T) {
 		if oe := oauthErr(t, r); r.status != 400 || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "already used") {
 			t.Fatalf("second use: %d %+v", r.status, oe)
 		}
-		r = postForm(t, em, "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {cliClient}})
+		r = postForm(t, em, "", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {testkit.CLIClient}})
 		if oe := oauthErr(t, r); r.status != 401 || oe != invalidRefresh {
 			t.Fatalf("refresh after the code was replayed: %d %+v", r.status, oe)
 		}
@@ -225,7 +228,7 @@ func TestAuthorizeErrors(t *testing.T) {
 		{"unknown client", authorizeURL(em, challenge, "client_id", "evil-client"), "not registered"},
 		{"no client", authorizeURL(em, challenge, "client_id", ""), "no client_id"},
 		{"unregistered redirect", authorizeURL(em, challenge, "redirect_uri", "http://evil.example/cb"), "is not registered"},
-		{"trailing slash", authorizeURL(em, challenge, "redirect_uri", cliRedirect+"/"), "match exactly"},
+		{"trailing slash", authorizeURL(em, challenge, "redirect_uri", testkit.CLIRedirect+"/"), "match exactly"},
 		{"another port", authorizeURL(em, challenge, "redirect_uri", "http://localhost:8021"), "is not registered"},
 		{"no redirect, several registered", authorizeURL(em, challenge, "redirect_uri", ""), "several registered"},
 		{"repeated parameter", authorizeURL(em, challenge) + "&scope=sql", "repeated"},
@@ -286,7 +289,7 @@ func TestAuthorizeErrors(t *testing.T) {
 		if strings.Contains(body, "<script>alert") || !strings.Contains(body, "&lt;script&gt;") {
 			t.Fatal("the user name is not escaped on the page")
 		}
-		f.Set("username", adaName)
+		f.Set("username", testkit.WorkspaceAda.Email)
 		for i := 0; i < 3; i++ {
 			if r = b.post(em.URL()+wire.PathAuthorize, f); r.status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: %d", i+2, r.status)
@@ -296,7 +299,7 @@ func TestAuthorizeErrors(t *testing.T) {
 		if back.Query().Get("error") != "access_denied" || !strings.Contains(back.Query().Get("error_description"), "wrong passwords") {
 			t.Fatalf("fifth wrong password: %s", back)
 		}
-		f.Set("password", adaPass)
+		f.Set("password", testkit.WorkspaceAda.Password)
 		if r = b.post(em.URL()+wire.PathAuthorize, f); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "expired") {
 			t.Fatalf("the page still works after the lock-out: %d", r.status)
 		}
@@ -305,11 +308,11 @@ func TestAuthorizeErrors(t *testing.T) {
 		if err := em.Update(func(s *emulator.State) { s.Users[1].Password = "" }); err != nil {
 			t.Fatal(err)
 		}
-		defer em.Update(func(s *emulator.State) { s.Users[1].Password = gracePass })
+		defer em.Update(func(s *emulator.State) { s.Users[1].Password = testkit.WorkspaceGrace.Password })
 		b := newAgent(t)
 		f := formFields(t, b.open(authorizeURL(em, challenge)))
 		f.Set("action", "allow")
-		f.Set("username", graceName)
+		f.Set("username", testkit.WorkspaceGrace.Email)
 		f.Set("password", "")
 		if r := b.post(em.URL()+wire.PathAuthorize, f); r.status != http.StatusUnauthorized {
 			t.Fatalf("got %d", r.status)
@@ -323,8 +326,8 @@ func TestAuthorizeFormCSRF(t *testing.T) {
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	victim := newAgent(t)
 	f := formFields(t, victim.open(authorizeURL(em, challenge)))
-	f.Set("username", adaName)
-	f.Set("password", adaPass)
+	f.Set("username", testkit.WorkspaceAda.Email)
+	f.Set("password", testkit.WorkspaceAda.Password)
 	f.Set("action", "allow")
 
 	// Another browser (a forged cross-site post) has no matching cookie.
@@ -356,9 +359,9 @@ func TestAuthorizeFormCSRF(t *testing.T) {
 
 func TestRefreshTokenRotation(t *testing.T) {
 	em := start(t)
-	tr := userToken(t, em, adaName, adaPass, "offline_access all-apis sql")
+	tr := userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "offline_access all-apis sql")
 	refresh := func(rt string, kv ...string) response {
-		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {cliClient}}
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {testkit.CLIClient}}
 		for i := 0; i+1 < len(kv); i += 2 {
 			form.Set(kv[i], kv[i+1])
 		}
@@ -371,7 +374,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 	if r.status != 200 || next.RefreshToken == "" || next.RefreshToken == tr.RefreshToken || next.AccessToken == tr.AccessToken || next.Scope != "offline_access all-apis sql" {
 		t.Fatalf("refresh: %d %s", r.status, r.body)
 	}
-	if c := verifyWithJWKS(t, em, next.AccessToken); c.Subject != adaID || c.Scope != next.Scope {
+	if c := verifyWithJWKS(t, em, next.AccessToken); c.Subject != testkit.WorkspaceAda.ID || c.Scope != next.Scope {
 		t.Fatalf("refreshed claims = %+v", c)
 	}
 
@@ -404,7 +407,9 @@ func TestRefreshTokenRotation(t *testing.T) {
 		t.Fatalf("the newest token survived a replay: %d %s", r.status, r.body)
 	}
 	audit := em.Audit(0)
-	if !slices.ContainsFunc(audit, func(a emulator.AuditEntry) bool { return a.Action == "refresh_token_replayed" && a.Principal == adaID }) {
+	if !slices.ContainsFunc(audit, func(a emulator.AuditEntry) bool {
+		return a.Action == "refresh_token_replayed" && a.Principal == testkit.WorkspaceAda.ID
+	}) {
 		t.Fatalf("no audit line for the replay: %+v", audit)
 	}
 
@@ -413,10 +418,10 @@ func TestRefreshTokenRotation(t *testing.T) {
 		status int
 		code   string
 	}{
-		"no token":        {url.Values{"grant_type": {"refresh_token"}, "client_id": {cliClient}}, 400, "invalid_request"},
-		"made-up token":   {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {cliClient}}, 401, "invalid_grant"},
+		"no token":        {url.Values{"grant_type": {"refresh_token"}, "client_id": {testkit.CLIClient}}, 400, "invalid_request"},
+		"made-up token":   {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}, "client_id": {testkit.CLIClient}}, 401, "invalid_grant"},
 		"no client":       {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}, 401, "invalid_client"},
-		"another client ": {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {userToken(t, em, adaName, adaPass, "offline_access all-apis").RefreshToken}, "client_id": {"embedlab"}}, 401, "invalid_grant"},
+		"another client ": {url.Values{"grant_type": {"refresh_token"}, "refresh_token": {userToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "offline_access all-apis").RefreshToken}, "client_id": {"embedlab"}}, 401, "invalid_grant"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := postForm(t, em, "", "", tc.form)
@@ -436,7 +441,7 @@ func TestRedirectURIsFromState(t *testing.T) {
 	em := start(t)
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	for _, cb := range []string{"http://localhost:3000/api/apps/callback", "http://127.0.0.1:3000/api/apps/callback"} {
-		back := newAgent(t).signIn(authorizeURL(em, challenge, "client_id", "embedlab", "redirect_uri", cb), adaName, adaPass)
+		back := newAgent(t).signIn(authorizeURL(em, challenge, "client_id", "embedlab", "redirect_uri", cb), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password)
 		if back.String()[:len(cb)] != cb || back.Query().Get("code") == "" {
 			t.Fatalf("embedlab callback %s: %s", cb, back)
 		}
@@ -448,7 +453,7 @@ func TestRedirectURIsFromState(t *testing.T) {
 	if err := em.AllowRedirectURI("embedlab", mine); err != nil {
 		t.Fatal(err)
 	}
-	if back := newAgent(t).signIn(authorizeURL(em, challenge, "client_id", "embedlab", "redirect_uri", mine), adaName, adaPass); back.Query().Get("code") == "" {
+	if back := newAgent(t).signIn(authorizeURL(em, challenge, "client_id", "embedlab", "redirect_uri", mine), testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password); back.Query().Get("code") == "" {
 		t.Fatalf("registered callback: %s", back)
 	}
 	if err := em.AllowRedirectURI("nobody", mine); err == nil {

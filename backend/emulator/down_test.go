@@ -1,24 +1,17 @@
 package emulator_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"syscall"
 	"testing"
 	"time"
-
-	"embedlab/backend/emulator"
 )
 
 // The fault lab's "workspace down" really refuses connections, then serves
 // again on the same address.
 func TestSetDownRefusesConnectionsThenServesAgain(t *testing.T) {
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
+	em := start(t)
 	discovery := em.URL() + "/oidc/.well-known/oauth-authorization-server"
 	client := &http.Client{Timeout: 5 * time.Second}
 	get := func() error {

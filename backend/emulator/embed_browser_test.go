@@ -35,6 +35,7 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -215,7 +216,7 @@ func allowOrigin(t *testing.T, em *emulator.Emulator, origin string) {
 
 // newHostPage is a test page for the emulator's published dashboard.
 func newHostPage(em *emulator.Emulator, title string, frames ...hostFrame) hostPage {
-	return hostPage{Title: title, Instance: em.URL(), Workspace: workspaceID, Frames: frames}
+	return hostPage{Title: title, Instance: em.URL(), Workspace: testkit.WorkspaceID, Frames: frames}
 }
 
 // frameStatus is what the embed page shows, read inside its frame.
@@ -391,7 +392,7 @@ func scopedTokenForDashboard(t *testing.T, em *emulator.Emulator, dash, viewer, 
 	}
 	var info wire.TokenInfo
 	r.json(t, &info)
-	r = postForm(t, em, spID, spSecret, info.ExchangeForm())
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, info.ExchangeForm())
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	if r.status != http.StatusOK || tr.AccessToken == "" {
@@ -420,7 +421,7 @@ func TestBrowserEmbedsDashboardForEachViewer(t *testing.T) {
 		{"viewer-apac", "APAC", "apac"},
 	} {
 		tok := scopedToken(t, em, v.viewer, v.value)
-		u := host.page(newHostPage(em, "Embedding test page · "+v.viewer+" ("+v.value+")", hostFrame{Name: "dash", Dashboard: dashID, Token: tok}))
+		u := host.page(newHostPage(em, "Embedding test page · "+v.viewer+" ("+v.value+")", hostFrame{Name: "dash", Dashboard: testkit.DashboardID, Token: tok}))
 		navigate(t, ctx, u)
 		st := waitFrame(t, ctx, "dash", "ready for "+v.viewer, 15*time.Second, isSettled)
 		if st.State != "ready" {
@@ -508,7 +509,7 @@ func TestBrowserNewTokenKeepsFrameAndPage(t *testing.T) {
 	first := scopedToken(t, em, "viewer-emea", "EMEA")
 	second := scopedToken(t, em, "viewer-emea", "EMEA")
 
-	navigate(t, ctx, host.page(newHostPage(em, "Token refresh", hostFrame{Name: "dash", Dashboard: dashID, Token: first})))
+	navigate(t, ctx, host.page(newHostPage(em, "Token refresh", hostFrame{Name: "dash", Dashboard: testkit.DashboardID, Token: first})))
 	st := waitFrame(t, ctx, "dash", "ready", 15*time.Second, isSettled)
 	if st.State != "ready" || len(st.Tabs) < 2 {
 		t.Fatalf("frame %+v", st)
@@ -586,14 +587,14 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 	broad := spToken(t, em) // all-apis: under-scoped for the dashboard
 	if err := em.Update(func(s *emulator.State) {
 		for i := range s.Dashboards {
-			if s.Dashboards[i].ID == draftDashID {
+			if s.Dashboards[i].ID == testkit.DraftDashboardID {
 				s.Dashboards[i].Published = true
 			}
 		}
 	}); err != nil {
 		t.Fatal(err)
 	}
-	foreign := scopedTokenForDashboard(t, em, draftDashID, "viewer-emea", "EMEA")
+	foreign := scopedTokenForDashboard(t, em, testkit.DraftDashboardID, "viewer-emea", "EMEA")
 
 	// Expired before it arrives: issued two hours ago (clock skew) with a
 	// lifetime of one hour.
@@ -614,11 +615,11 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 	}
 
 	navigate(t, ctx, host.page(newHostPage(em, "Token errors",
-		hostFrame{Name: "malformed", Dashboard: dashID, Token: "not-a-jwt"},
-		hostFrame{Name: "expired", Dashboard: dashID, Token: expired},
-		hostFrame{Name: "foreign", Dashboard: dashID, Token: foreign},
-		hostFrame{Name: "allapis", Dashboard: dashID, Token: broad},
-		hostFrame{Name: "expiring", Dashboard: dashID, Token: expiring},
+		hostFrame{Name: "malformed", Dashboard: testkit.DashboardID, Token: "not-a-jwt"},
+		hostFrame{Name: "expired", Dashboard: testkit.DashboardID, Token: expired},
+		hostFrame{Name: "foreign", Dashboard: testkit.DashboardID, Token: foreign},
+		hostFrame{Name: "allapis", Dashboard: testkit.DashboardID, Token: broad},
+		hostFrame{Name: "expiring", Dashboard: testkit.DashboardID, Token: expiring},
 	)))
 
 	// The token that expires while shown: first the dashboard, then the notice.
@@ -633,7 +634,7 @@ func TestBrowserShowsTokenErrorsInFrame(t *testing.T) {
 	}{
 		{"malformed", "INVALID_TOKEN_FORMAT", []string{"malformed", "JWT"}},
 		{"expired", wire.ErrUnauthenticated, []string{"refused", "expired"}},
-		{"foreign", wire.ErrPermissionDenied, []string{"does not grant", "issued for dashboard " + draftDashID}},
+		{"foreign", wire.ErrPermissionDenied, []string{"does not grant", "issued for dashboard " + testkit.DraftDashboardID}},
 		{"allapis", wire.ErrPermissionDenied, []string{"required scopes", "dashboards.lakeview-embedded:read"}},
 	} {
 		st := waitFrame(t, ctx, c.frame, "an error", 15*time.Second, func(s frameStatus) bool { return s.State == "error" })
@@ -673,7 +674,7 @@ func TestBrowserRefusesOtherOrigins(t *testing.T) {
 
 	t.Run("page on another origin cannot frame the dashboard", func(t *testing.T) {
 		seq := len(em.Requests(0))
-		navigate(t, ctx, stranger.page(newHostPage(em, "Not an allowed origin", hostFrame{Name: "dash", Dashboard: dashID, Token: emea})))
+		navigate(t, ctx, stranger.page(newHostPage(em, "Not an allowed origin", hostFrame{Name: "dash", Dashboard: testkit.DashboardID, Token: emea})))
 		// The browser fires load on the iframe also when CSP blocks it.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -716,7 +717,7 @@ func TestBrowserRefusesOtherOrigins(t *testing.T) {
 	})
 
 	t.Run("messages from another origin are ignored", func(t *testing.T) {
-		p := newHostPage(em, "Allowed page with a widget from another origin", hostFrame{Name: "dash", Dashboard: dashID})
+		p := newHostPage(em, "Allowed page with a widget from another origin", hostFrame{Name: "dash", Dashboard: testkit.DashboardID})
 		p.Extra = []string{stranger.origin() + "/widget"}
 		navigate(t, ctx, allowed.page(p))
 		st := waitFrame(t, ctx, "dash", "waiting for a token", 10*time.Second, func(s frameStatus) bool { return s.State == "waiting" })
@@ -784,7 +785,7 @@ func TestBrowserRateLimitRetriesInFrame(t *testing.T) {
 	var frames []hostFrame
 	for i := range n {
 		// Tokens first: tokeninfo counts against the same limit.
-		frames = append(frames, hostFrame{Name: fmt.Sprintf("f%d", i), Dashboard: dashID, Token: scopedToken(t, em, "viewer-emea", "EMEA")})
+		frames = append(frames, hostFrame{Name: fmt.Sprintf("f%d", i), Dashboard: testkit.DashboardID, Token: scopedToken(t, em, "viewer-emea", "EMEA")})
 	}
 	if err := em.SetRateLimit(1); err != nil {
 		t.Fatal(err)
@@ -812,8 +813,8 @@ func TestBrowserRateLimitRetriesInFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := []hostFrame{
-		{Name: "g0", Dashboard: dashID, Token: frames[0].Token},
-		{Name: "g1", Dashboard: dashID, Token: frames[1].Token},
+		{Name: "g0", Dashboard: testkit.DashboardID, Token: frames[0].Token},
+		{Name: "g1", Dashboard: testkit.DashboardID, Token: frames[1].Token},
 	}
 	navigate(t, ctx, host.page(newHostPage(em, "Rate limit: 1 dashboard load per 10 seconds", late...)))
 	states := map[string]int{}

@@ -17,6 +17,7 @@ import (
 
 	"embedlab/backend/browsertest"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 // embedPageLoads counts the requests for the embed page itself: a page
@@ -49,7 +50,7 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 	ctx := newBrowser(t)
 	tok := scopedToken(t, em, "viewer-emea", "EMEA")
 
-	p := newHostPage(em, "Navigate", hostFrame{Name: "dash", Dashboard: dashID, Token: tok})
+	p := newHostPage(em, "Navigate", hostFrame{Name: "dash", Dashboard: testkit.DashboardID, Token: tok})
 	p.Extra = []string{stranger.origin() + "/widget"}
 	navigate(t, ctx, host.page(p))
 	st := waitFrame(t, ctx, "dash", "ready", 15*time.Second, isSettled)
@@ -69,7 +70,7 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 	}
 
 	// navigate({dashboardId, pageId}) as the official client posts it.
-	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q)`, dashID, other))
+	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q)`, testkit.DashboardID, other))
 	st = waitFrame(t, ctx, "dash", "on page "+other, 10*time.Second, func(s frameStatus) bool { return s.State == "ready" && s.Page == other })
 	if st.ActiveTab != other || len(st.Rows) == 0 || st.Viewer != "viewer-emea" || !strings.Contains(st.URL, "/pages/"+other+"?") {
 		t.Fatalf("after navigate to %s: %+v", other, st)
@@ -79,7 +80,7 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 
 	// Without pageId: the dashboard's first page. Two navigations in a row
 	// end on the last one asked for, not on whichever answer came last.
-	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q) && window.navigateFrame("dash", %q)`, dashID, other, dashID))
+	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q) && window.navigateFrame("dash", %q)`, testkit.DashboardID, other, testkit.DashboardID))
 	st = waitFrame(t, ctx, "dash", "back on the first page", 10*time.Second, func(s frameStatus) bool {
 		return s.State == "ready" && s.Page == first && navigations(t, ctx) == "3"
 	})
@@ -94,12 +95,12 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 
 	// A dashboard the token does not grant: refused by the query API, shown
 	// in the frame; navigating back recovers.
-	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q)`, draftDashID))
+	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q)`, testkit.DraftDashboardID))
 	st = waitFrame(t, ctx, "dash", "refused", 10*time.Second, func(s frameStatus) bool { return s.State == "error" })
 	if !words.MatchString(st.Notice) {
 		t.Errorf("refusal without a readable notice: %+v", st)
 	}
-	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q)`, dashID, other))
+	onPage[bool](t, ctx, fmt.Sprintf(`window.navigateFrame("dash", %q, %q)`, testkit.DashboardID, other))
 	st = waitFrame(t, ctx, "dash", "back on the dashboard", 10*time.Second, func(s frameStatus) bool { return s.State == "ready" && s.Page == other })
 	if st.Error != "" || st.Notice != "" {
 		t.Errorf("after recovering: %+v", st)
@@ -119,7 +120,7 @@ func TestBrowserNavigateSwitchesPageInPlace(t *testing.T) {
 	}), true)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inFrame[bool](ctx, "extra0", fmt.Sprintf(`(parent.frames['dash'].postMessage({type: 'DATABRICKS_NAVIGATE', dashboardId: %q, pageId: %q}, '*'), true)`, dashID, first)); err != nil {
+	if _, err := inFrame[bool](ctx, "extra0", fmt.Sprintf(`(parent.frames['dash'].postMessage({type: 'DATABRICKS_NAVIGATE', dashboardId: %q, pageId: %q}, '*'), true)`, testkit.DashboardID, first)); err != nil {
 		t.Fatalf("post from the widget: %v", err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -181,7 +182,7 @@ func TestBrowserReadyGoesOnlyToTheEmbeddingOrigin(t *testing.T) {
 	// The app's own frame sends no referrer: the origin comes from
 	// location.ancestorOrigins then.
 	for _, noReferrer := range []bool{false, true} {
-		navigate(t, ctx, host.page(newHostPage(em, "READY origin", hostFrame{Name: "dash", Dashboard: dashID, Token: tok, NoReferrer: noReferrer})))
+		navigate(t, ctx, host.page(newHostPage(em, "READY origin", hostFrame{Name: "dash", Dashboard: testkit.DashboardID, Token: tok, NoReferrer: noReferrer})))
 		st := waitFrame(t, ctx, "dash", "ready", 15*time.Second, isSettled)
 		if st.State != "ready" {
 			t.Fatalf("no referrer %v: frame %+v", noReferrer, st)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -19,7 +20,7 @@ import (
 func scopedToken(t *testing.T, em *emulator.Emulator, viewer, value string) string {
 	t.Helper()
 	info := tokenInfo(t, em, spToken(t, em), viewer, value)
-	r := postForm(t, em, spID, spSecret, info.ExchangeForm())
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, info.ExchangeForm())
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	if r.status != http.StatusOK || tr.AccessToken == "" {
@@ -38,7 +39,7 @@ func renderURL(em *emulator.Emulator, dash, page string) string {
 
 func render(t *testing.T, em *emulator.Emulator, token, page string) emulator.RenderResponse {
 	t.Helper()
-	r := get(t, renderURL(em, dashID, page), token)
+	r := get(t, renderURL(em, testkit.DashboardID, page), token)
 	if r.status != http.StatusOK {
 		t.Fatalf("render: %d %s", r.status, r.body)
 	}
@@ -64,19 +65,19 @@ func counter(t *testing.T, html string) string {
 
 func TestEmbedPageHeadersAndErrors(t *testing.T) {
 	em := start(t)
-	r := get(t, em.URL()+"/embed/dashboardsv3/"+dashID+"?o="+workspaceID, "")
+	r := get(t, em.URL()+"/embed/dashboardsv3/"+testkit.DashboardID+"?o="+testkit.WorkspaceID, "")
 	csp := r.header.Get("Content-Security-Policy")
 	if r.status != 200 || !strings.Contains(csp, "frame-ancestors http://localhost:3000 http://127.0.0.1:3000") {
 		t.Fatalf("page: %d CSP %q", r.status, csp)
 	}
-	if !strings.Contains(string(r.body), `data-dashboard="`+dashID+`"`) || !strings.Contains(string(r.body), "/embed/static/embed.js") {
+	if !strings.Contains(string(r.body), `data-dashboard="`+testkit.DashboardID+`"`) || !strings.Contains(string(r.body), "/embed/static/embed.js") {
 		t.Fatalf("page body: %s", r.body)
 	}
 	// The origins a test adds appear in the CSP at once.
 	if err := em.Update(func(s *emulator.State) { s.EmbeddingOrigins = append(s.EmbeddingOrigins, "https://app.example.com") }); err != nil {
 		t.Fatal(err)
 	}
-	r = get(t, em.URL()+"/embed/dashboardsv3/"+dashID+"/pages/details?o="+workspaceID, "")
+	r = get(t, em.URL()+"/embed/dashboardsv3/"+testkit.DashboardID+"/pages/details?o="+testkit.WorkspaceID, "")
 	if !strings.Contains(r.header.Get("Content-Security-Policy"), "https://app.example.com") {
 		t.Fatalf("CSP after update: %q", r.header.Get("Content-Security-Policy"))
 	}
@@ -86,11 +87,11 @@ func TestEmbedPageHeadersAndErrors(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"/embed/dashboardsv3/" + dashID + "?o=999", 400, "use ?o=" + workspaceID},
-		{"/embed/dashboardsv3/" + dashID, 400, "use ?o=" + workspaceID},
-		{"/embed/dashboardsv3/01f0000000000000000000000000dead?o=" + workspaceID, 404, "does not exist or is not published"},
-		{"/embed/dashboardsv3/" + draftDashID + "?o=" + workspaceID, 404, "does not exist or is not published"},
-		{"/embed/dashboardsv3/" + dashID + "/pages/nope?o=" + workspaceID, 404, `has no page &#34;nope&#34;`},
+		{"/embed/dashboardsv3/" + testkit.DashboardID + "?o=999", 400, "use ?o=" + testkit.WorkspaceID},
+		{"/embed/dashboardsv3/" + testkit.DashboardID, 400, "use ?o=" + testkit.WorkspaceID},
+		{"/embed/dashboardsv3/01f0000000000000000000000000dead?o=" + testkit.WorkspaceID, 404, "does not exist or is not published"},
+		{"/embed/dashboardsv3/" + testkit.DraftDashboardID + "?o=" + testkit.WorkspaceID, 404, "does not exist or is not published"},
+		{"/embed/dashboardsv3/" + testkit.DashboardID + "/pages/nope?o=" + testkit.WorkspaceID, 404, `has no page &#34;nope&#34;`},
 	} {
 		r := get(t, em.URL()+c.path, "")
 		if r.status != c.status || !strings.Contains(string(r.body), c.want) || r.header.Get("Content-Security-Policy") == "" {
@@ -128,7 +129,7 @@ func TestRowsAreFilteredPerViewer(t *testing.T) {
 	for _, a := range em.Audit(0) {
 		if a.Action == "dashboard_loaded" {
 			loads++
-			if a.ExternalViewerID == "" || a.DashboardID != dashID {
+			if a.ExternalViewerID == "" || a.DashboardID != testkit.DashboardID {
 				t.Errorf("audit line %+v", a)
 			}
 		}
@@ -163,14 +164,14 @@ func TestQueryAPIRefusesWrongTokens(t *testing.T) {
 	}
 	info := tokenInfo(t, em, broad, "viewer-emea", "EMEA")
 	_ = info
-	otherInfoResp := get(t, tokenInfoURL(em, draftDashID, "viewer-emea", "EMEA"), broad)
+	otherInfoResp := get(t, tokenInfoURL(em, testkit.DraftDashboardID, "viewer-emea", "EMEA"), broad)
 	var other wire.TokenInfo
 	otherInfoResp.json(t, &other)
-	r := postForm(t, em, spID, spSecret, other.ExchangeForm())
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, other.ExchangeForm())
 	var foreign wire.TokenResponse
 	r.json(t, &foreign)
 	if foreign.AccessToken == "" {
-		t.Fatalf("token for %s: %d %s", draftDashID, r.status, r.body)
+		t.Fatalf("token for %s: %d %s", testkit.DraftDashboardID, r.status, r.body)
 	}
 
 	parts := strings.Split(good, ".")
@@ -185,9 +186,9 @@ func TestQueryAPIRefusesWrongTokens(t *testing.T) {
 		{"malformed", "not-a-jwt", 401, ""},
 		{"bad signature", tampered, 401, ""},
 		{"all-apis", broad, 403, "does not have required scopes: dashboards.lakeview-embedded:read, dashboards.query-execution"},
-		{"foreign dashboard", foreign.AccessToken, 403, "was issued for dashboard " + draftDashID},
+		{"foreign dashboard", foreign.AccessToken, 403, "was issued for dashboard " + testkit.DraftDashboardID},
 	} {
-		r := get(t, renderURL(em, dashID, ""), c.token)
+		r := get(t, renderURL(em, testkit.DashboardID, ""), c.token)
 		var ae wire.APIError
 		r.json(t, &ae)
 		if r.status != c.status || !strings.Contains(ae.Message, c.want) || strings.Contains(string(r.body), "dash-widget") {
@@ -199,7 +200,7 @@ func TestQueryAPIRefusesWrongTokens(t *testing.T) {
 	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = nil }); err != nil {
 		t.Fatal(err)
 	}
-	if r := get(t, renderURL(em, dashID, ""), good); r.status != 403 {
+	if r := get(t, renderURL(em, testkit.DashboardID, ""), good); r.status != 403 {
 		t.Errorf("no CAN RUN: %d %s", r.status, r.body)
 	}
 }
@@ -214,7 +215,7 @@ func TestQueryAPIRefusesExpiredToken(t *testing.T) {
 	if err := em.SetClockSkew(31 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	r := get(t, renderURL(em, dashID, ""), tok)
+	r := get(t, renderURL(em, testkit.DashboardID, ""), tok)
 	var ae wire.APIError
 	r.json(t, &ae)
 	if r.status != 401 || !strings.Contains(ae.Message, "expired") {
@@ -230,7 +231,7 @@ func TestDashboardLoadsAreRateLimited(t *testing.T) {
 	}
 	var limited response
 	for i := 0; i < 10 && limited.status == 0; i++ {
-		if r := get(t, renderURL(em, dashID, ""), tok); r.status == http.StatusTooManyRequests {
+		if r := get(t, renderURL(em, testkit.DashboardID, ""), tok); r.status == http.StatusTooManyRequests {
 			limited = r
 		} else if r.status != 200 {
 			t.Fatalf("load %d: %d %s", i, r.status, r.body)
@@ -243,7 +244,7 @@ func TestDashboardLoadsAreRateLimited(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 30; i++ {
-		if r := get(t, renderURL(em, dashID, ""), tok); r.status != 200 {
+		if r := get(t, renderURL(em, testkit.DashboardID, ""), tok); r.status != 200 {
 			t.Fatalf("limit off, load %d: %d", i, r.status)
 		}
 	}
@@ -268,15 +269,7 @@ func TestDashboardFileFromOptionsAndState(t *testing.T) {
 	if err := os.WriteFile(good, []byte(tinyDashboard), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	em, err := emulator.Start(emulator.Options{DashboardFile: good}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
+	em := testkit.Emulator(t, emulator.Options{DashboardFile: good})
 	rr := render(t, em, scopedToken(t, em, "viewer-amer", "AMER"), "")
 	html := string(rr.HTML)
 	if rr.Page != "only" || !strings.Contains(html, "Tiny") || !strings.Contains(html, "AMER") || strings.Contains(html, "EMEA") {
@@ -292,7 +285,7 @@ func TestDashboardFileFromOptionsAndState(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = emulator.New(emulator.Options{DashboardFile: bad})
+	_, err := emulator.New(emulator.Options{DashboardFile: bad})
 	if err == nil || !strings.Contains(err.Error(), "bad.lvdash.json") || !strings.Contains(err.Error(), "nope") || !strings.Contains(err.Error(), "pages[0]") {
 		t.Fatalf("broken file: err = %v", err)
 	}
@@ -323,7 +316,7 @@ func TestRenderAbandonedByTheClientIsNoServerError(t *testing.T) {
 	tok := scopedToken(t, em, "viewer-emea", "EMEA")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	req := httptest.NewRequestWithContext(ctx, http.MethodGet, renderURL(em, dashID, ""), nil)
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, renderURL(em, testkit.DashboardID, ""), nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()
 	em.Handler().ServeHTTP(rec, req)

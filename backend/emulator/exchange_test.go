@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -18,7 +19,7 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 	em := start(t)
 
 	// Step 1: client_credentials with HTTP Basic and scope=all-apis.
-	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var step1 map[string]any
 	r.json(t, &step1)
 	if r.status != 200 || step1["token_type"] != "Bearer" || step1["expires_in"] != float64(3600) || step1["scope"] != "all-apis" {
@@ -27,7 +28,7 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 	broad := step1["access_token"].(string)
 
 	// Step 2: tokeninfo for one viewer.
-	r = get(t, tokenInfoURL(em, dashID, "viewer-emea", "EMEA"), broad)
+	r = get(t, tokenInfoURL(em, testkit.DashboardID, "viewer-emea", "EMEA"), broad)
 	var step2 map[string]json.RawMessage
 	r.json(t, &step2)
 	if r.status != 200 {
@@ -37,9 +38,9 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 	if err := json.Unmarshal(step2["authorization_details"], &details); err != nil || len(details) != 3 {
 		t.Fatalf("authorization_details = %s", step2["authorization_details"])
 	}
-	if details[2].ResourceName != "workspaces/"+workspaceID+"/dashboards/"+dashID ||
+	if details[2].ResourceName != "workspaces/"+testkit.WorkspaceID+"/dashboards/"+testkit.DashboardID ||
 		details[2].GrantRules[0].PermissionSet != "permissionSets/dashboard.runner" ||
-		details[0].ResourceName != "workspaces/"+workspaceID {
+		details[0].ResourceName != "workspaces/"+testkit.WorkspaceID {
 		t.Fatalf("authorization_details = %+v", details)
 	}
 	// Exactly the official SDKs' three fields; resource_legacy_acl_path sits
@@ -47,13 +48,13 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 	if len(step2) != 3 || step2["custom_claim"] == nil || step2["scope"] == nil {
 		t.Fatalf("tokeninfo answer has fields other than the SDKs' three: %s", r.body)
 	}
-	if details[2].ResourceLegacyACLPath != "/dashboards/"+dashID || details[0].ResourceLegacyACLPath != "" || details[1].ResourceLegacyACLPath != "" {
+	if details[2].ResourceLegacyACLPath != "/dashboards/"+testkit.DashboardID || details[0].ResourceLegacyACLPath != "" || details[1].ResourceLegacyACLPath != "" {
 		t.Fatalf("resource_legacy_acl_path = %+v", details)
 	}
 	var claim, scope string
 	_ = json.Unmarshal(step2["custom_claim"], &claim)
 	_ = json.Unmarshal(step2["scope"], &scope)
-	if claim != "urn:aibi:external_data:EMEA:viewer-emea:"+dashID {
+	if claim != "urn:aibi:external_data:EMEA:viewer-emea:"+testkit.DashboardID {
 		t.Fatalf("custom_claim = %q", claim)
 	}
 	if scope != "dashboards.lakeview-embedded:read dashboards.query-execution settings:read sql.redash-config:read" {
@@ -70,14 +71,14 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 			form.Set(k, string(v))
 		}
 	}
-	r = postForm(t, em, spID, spSecret, form)
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, form)
 	var step3 wire.TokenResponse
 	r.json(t, &step3)
 	if r.status != 200 || step3.Scope != scope {
 		t.Fatalf("step 3: %d %s", r.status, r.body)
 	}
 	c := verifyWithJWKS(t, em, step3.AccessToken)
-	if c.CustomClaim != claim || c.Subject != spID || c.HasScope("all-apis") || !c.HasScope("dashboards.query-execution") {
+	if c.CustomClaim != claim || c.Subject != testkit.EmbedderID || c.HasScope("all-apis") || !c.HasScope("dashboards.query-execution") {
 		t.Fatalf("scoped claims = %+v", c)
 	}
 	if len(c.AuthorizationDetails) != 3 || c.AuthorizationDetails[2].ResourceName != details[2].ResourceName {
@@ -88,7 +89,7 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 	}
 	// The audit log names the viewer, never the value.
 	audit := em.Audit(0)
-	if len(audit) != 1 || audit[0].ExternalViewerID != "viewer-emea" || audit[0].DashboardID != dashID || audit[0].TokenID != c.ID {
+	if len(audit) != 1 || audit[0].ExternalViewerID != "viewer-emea" || audit[0].DashboardID != testkit.DashboardID || audit[0].TokenID != c.ID {
 		t.Fatalf("audit = %+v", audit)
 	}
 	b, _ := json.Marshal(audit)
@@ -101,10 +102,10 @@ func TestThreeStepExchangeByHand(t *testing.T) {
 func TestExchangeWithSharedTokenInfo(t *testing.T) {
 	em := start(t)
 	info := tokenInfo(t, em, spToken(t, em), "viewer-apac", "APAC")
-	if info.CustomClaim() != wire.CustomClaim("APAC", "viewer-apac", dashID) {
+	if info.CustomClaim() != wire.CustomClaim("APAC", "viewer-apac", testkit.DashboardID) {
 		t.Fatalf("custom_claim = %q", info.CustomClaim())
 	}
-	r := postForm(t, em, spID, spSecret, info.ExchangeForm())
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, info.ExchangeForm())
 	if r.status != 200 {
 		t.Fatalf("exchange: %d %s", r.status, r.body)
 	}
@@ -129,11 +130,11 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 	}
 	details, _ := info.AuthorizationDetails()
 	foreign := append([]wire.AuthorizationDetail{}, details...)
-	foreign[2].ResourceName = "workspaces/" + workspaceID + "/dashboards/" + draftDashID
+	foreign[2].ResourceName = "workspaces/" + testkit.WorkspaceID + "/dashboards/" + testkit.DraftDashboardID
 	foreignJSON, _ := json.Marshal(foreign)
 	reordered, _ := json.MarshalIndent(details, "", "   ")
 	otherACL := append([]wire.AuthorizationDetail{}, details...)
-	otherACL[2].ResourceLegacyACLPath = "/dashboards/" + draftDashID
+	otherACL[2].ResourceLegacyACLPath = "/dashboards/" + testkit.DraftDashboardID
 	otherACLJSON, _ := json.Marshal(otherACL)
 	shortJSON, _ := json.Marshal(details[:2])
 
@@ -146,16 +147,16 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 		code   string
 		desc   string
 	}{
-		{"value changed in custom_claim", spID, spSecret, tamper("custom_claim", wire.CustomClaim("AMER", "viewer-emea", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
-		{"viewer changed in custom_claim", spID, spSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-x", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
-		{"foreign dashboard's details", spID, spSecret, tamper("authorization_details", string(foreignJSON)), 400, "invalid_grant", "authorization_details does not match"},
-		{"scope widened", spID, spSecret, tamper("scope", info.Scope()+" all-apis"), 400, "invalid_grant", "scope does not match"},
-		{"another viewer's custom_claim with these details", spID, spSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-amer", dashID)), 400, "invalid_grant", "not issued by tokeninfo"},
-		{"resource_legacy_acl_path changed", spID, spSecret, tamper("authorization_details", string(otherACLJSON)), 400, "invalid_grant", "authorization_details does not match"},
-		{"an entry dropped", spID, spSecret, tamper("authorization_details", string(shortJSON)), 400, "invalid_grant", "authorization_details does not match"},
-		{"custom_claim dropped", spID, spSecret, drop("custom_claim"), 400, "invalid_request", "custom_claim is required"},
-		{"scope dropped", spID, spSecret, drop("scope"), 400, "invalid_scope", "scope is required"},
-		{"another client replays it", noAccessID, noAccessSec, info.ExchangeForm(), 400, "invalid_grant", "not issued by tokeninfo to this client"},
+		{"value changed in custom_claim", testkit.EmbedderID, testkit.EmbedderSecret, tamper("custom_claim", wire.CustomClaim("AMER", "viewer-emea", testkit.DashboardID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"viewer changed in custom_claim", testkit.EmbedderID, testkit.EmbedderSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-x", testkit.DashboardID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"foreign dashboard's details", testkit.EmbedderID, testkit.EmbedderSecret, tamper("authorization_details", string(foreignJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"scope widened", testkit.EmbedderID, testkit.EmbedderSecret, tamper("scope", info.Scope()+" all-apis"), 400, "invalid_grant", "scope does not match"},
+		{"another viewer's custom_claim with these details", testkit.EmbedderID, testkit.EmbedderSecret, tamper("custom_claim", wire.CustomClaim("EMEA", "viewer-amer", testkit.DashboardID)), 400, "invalid_grant", "not issued by tokeninfo"},
+		{"resource_legacy_acl_path changed", testkit.EmbedderID, testkit.EmbedderSecret, tamper("authorization_details", string(otherACLJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"an entry dropped", testkit.EmbedderID, testkit.EmbedderSecret, tamper("authorization_details", string(shortJSON)), 400, "invalid_grant", "authorization_details does not match"},
+		{"custom_claim dropped", testkit.EmbedderID, testkit.EmbedderSecret, drop("custom_claim"), 400, "invalid_request", "custom_claim is required"},
+		{"scope dropped", testkit.EmbedderID, testkit.EmbedderSecret, drop("scope"), 400, "invalid_scope", "scope is required"},
+		{"another client replays it", testkit.NoAccessID, testkit.NoAccessSecret, info.ExchangeForm(), 400, "invalid_grant", "not issued by tokeninfo to this client"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,7 +177,7 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 			t.Fatalf("form = %v", f)
 		}
 		f.Set("authorization_details", sdkEncoded(t, details))
-		if r := postForm(t, em, spID, spSecret, f); r.status != 200 {
+		if r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, f); r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
@@ -184,9 +185,9 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 	// may add fields: extra fields are accepted.
 	t.Run("an extra top-level field", func(t *testing.T) {
 		f := info.ExchangeForm()
-		f.Set("resource_legacy_acl_path", "/dashboards/"+dashID)
+		f.Set("resource_legacy_acl_path", "/dashboards/"+testkit.DashboardID)
 		f.Set("future_flag", "true")
-		if r := postForm(t, em, spID, spSecret, f); r.status != 200 {
+		if r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, f); r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
@@ -195,12 +196,12 @@ func TestExchangeRefusesWhatTokenInfoDidNotIssue(t *testing.T) {
 		bare := append([]wire.AuthorizationDetail{}, details...)
 		bare[2].ResourceLegacyACLPath = ""
 		b, _ := json.Marshal(bare)
-		if r := postForm(t, em, spID, spSecret, tamper("authorization_details", string(b))); r.status != 200 {
+		if r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, tamper("authorization_details", string(b))); r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
 	t.Run("re-encoded details are the same details", func(t *testing.T) {
-		r := postForm(t, em, spID, spSecret, tamper("authorization_details", string(reordered)))
+		r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, tamper("authorization_details", string(reordered)))
 		if r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
@@ -246,13 +247,13 @@ func TestTokenInfoErrors(t *testing.T) {
 	em := start(t)
 	broad := spToken(t, em)
 	scoped := func() string {
-		r := postForm(t, em, spID, spSecret, tokenInfo(t, em, broad, "v1", "EMEA").ExchangeForm())
+		r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, tokenInfo(t, em, broad, "v1", "EMEA").ExchangeForm())
 		var tr wire.TokenResponse
 		r.json(t, &tr)
 		return tr.AccessToken
 	}()
 	noAccess := func() string {
-		r := postForm(t, em, noAccessID, noAccessSec, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+		r := postForm(t, em, testkit.NoAccessID, testkit.NoAccessSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 		var tr wire.TokenResponse
 		r.json(t, &tr)
 		return tr.AccessToken
@@ -267,20 +268,20 @@ func TestTokenInfoErrors(t *testing.T) {
 		status      int
 		code, msg   string
 	}{
-		{"no token", tokenInfoURL(em, dashID, "v1", "EMEA"), "", 401, "UNAUTHENTICATED", "Bearer"},
-		{"garbage token", tokenInfoURL(em, dashID, "v1", "EMEA"), "not-a-jwt", 401, "UNAUTHENTICATED", "malformed"},
-		{"bad signature", tokenInfoURL(em, dashID, "v1", "EMEA"), tampered, 401, "UNAUTHENTICATED", "signature"},
-		{"another workspace's token", tokenInfoURL(em, dashID, "v1", "EMEA"), foreign, 401, "UNAUTHENTICATED", ""},
-		{"scoped token", tokenInfoURL(em, dashID, "v1", "EMEA"), scoped, 403, "PERMISSION_DENIED", "required scopes: all-apis"},
-		{"missing viewer id", em.URL() + wire.TokenInfoPath(dashID) + "?external_value=EMEA", broad, 400, "INVALID_PARAMETER_VALUE", "external_viewer_id is required"},
-		{"pipe in value", tokenInfoURL(em, dashID, "v1", "EM|EA"), broad, 400, "INVALID_PARAMETER_VALUE", "'|'"},
-		{"colon in viewer", tokenInfoURL(em, dashID, "v:1", "EMEA"), broad, 400, "INVALID_PARAMETER_VALUE", "':'"},
-		{"over 1 KB", tokenInfoURL(em, dashID, "v1", strings.Repeat("x", 1023)), broad, 400, "INVALID_PARAMETER_VALUE", "limit is 1024"},
-		{"control character", tokenInfoURL(em, dashID, "v1", "EM\nEA"), broad, 400, "INVALID_PARAMETER_VALUE", "control"},
-		{"repeated viewer id", tokenInfoURL(em, dashID, "v1", "EMEA") + "&external_viewer_id=v2", broad, 400, "INVALID_PARAMETER_VALUE", "repeated"},
+		{"no token", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), "", 401, "UNAUTHENTICATED", "Bearer"},
+		{"garbage token", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), "not-a-jwt", 401, "UNAUTHENTICATED", "malformed"},
+		{"bad signature", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), tampered, 401, "UNAUTHENTICATED", "signature"},
+		{"another workspace's token", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), foreign, 401, "UNAUTHENTICATED", ""},
+		{"scoped token", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), scoped, 403, "PERMISSION_DENIED", "required scopes: all-apis"},
+		{"missing viewer id", em.URL() + wire.TokenInfoPath(testkit.DashboardID) + "?external_value=EMEA", broad, 400, "INVALID_PARAMETER_VALUE", "external_viewer_id is required"},
+		{"pipe in value", tokenInfoURL(em, testkit.DashboardID, "v1", "EM|EA"), broad, 400, "INVALID_PARAMETER_VALUE", "'|'"},
+		{"colon in viewer", tokenInfoURL(em, testkit.DashboardID, "v:1", "EMEA"), broad, 400, "INVALID_PARAMETER_VALUE", "':'"},
+		{"over 1 KB", tokenInfoURL(em, testkit.DashboardID, "v1", strings.Repeat("x", 1023)), broad, 400, "INVALID_PARAMETER_VALUE", "limit is 1024"},
+		{"control character", tokenInfoURL(em, testkit.DashboardID, "v1", "EM\nEA"), broad, 400, "INVALID_PARAMETER_VALUE", "control"},
+		{"repeated viewer id", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA") + "&external_viewer_id=v2", broad, 400, "INVALID_PARAMETER_VALUE", "repeated"},
 		{"unknown dashboard", tokenInfoURL(em, "01f00000000000000000000000000000", "v1", "EMEA"), broad, 404, "RESOURCE_DOES_NOT_EXIST", "does not exist"},
-		{"unpublished dashboard", tokenInfoURL(em, draftDashID, "v1", "EMEA"), broad, 404, "RESOURCE_DOES_NOT_EXIST", "not published"},
-		{"no CAN RUN", tokenInfoURL(em, dashID, "v1", "EMEA"), noAccess, 403, "PERMISSION_DENIED", "CAN RUN"},
+		{"unpublished dashboard", tokenInfoURL(em, testkit.DraftDashboardID, "v1", "EMEA"), broad, 404, "RESOURCE_DOES_NOT_EXIST", "not published"},
+		{"no CAN RUN", tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), noAccess, 403, "PERMISSION_DENIED", "CAN RUN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,13 +294,13 @@ func TestTokenInfoErrors(t *testing.T) {
 		})
 	}
 	t.Run("exactly 1 KB is accepted", func(t *testing.T) {
-		r := get(t, tokenInfoURL(em, dashID, "v1", strings.Repeat("x", 1022)), broad)
+		r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", strings.Repeat("x", 1022)), broad)
 		if r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
 	t.Run("empty value is accepted", func(t *testing.T) {
-		if r := get(t, tokenInfoURL(em, dashID, "v1", ""), broad); r.status != 200 {
+		if r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", ""), broad); r.status != 200 {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 	})
@@ -314,7 +315,7 @@ func TestExpiredTokenIsRefused(t *testing.T) {
 	if err := em.SetClockSkew(11 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	r := get(t, tokenInfoURL(em, dashID, "v1", "EMEA"), broad)
+	r := get(t, tokenInfoURL(em, testkit.DashboardID, "v1", "EMEA"), broad)
 	var ae wire.APIError
 	r.json(t, &ae)
 	if r.status != http.StatusUnauthorized || !strings.Contains(ae.Message, "expired") {
@@ -328,7 +329,7 @@ func TestPermissionIsCheckedAgainAtExchange(t *testing.T) {
 	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = nil }); err != nil {
 		t.Fatal(err)
 	}
-	r := postForm(t, em, spID, spSecret, info.ExchangeForm())
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, info.ExchangeForm())
 	var oe wire.OAuthError
 	r.json(t, &oe)
 	if r.status != 400 || oe.Code != "invalid_grant" || !strings.Contains(oe.Description, "CAN RUN") {

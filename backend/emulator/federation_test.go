@@ -19,19 +19,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
-)
-
-// Demo identities of the bundled identity provider (workspace.json).
-const (
-	ciMain       = "embedlab-ci-main"
-	ciMainSecret = "dosedemo0cimain0not0a0real0secret"
-	ciMainSub    = "repo:embedlab/demo:ref:refs/heads/main"
-	ciBranch     = "embedlab-ci-branch"
-	ciBranchSec  = "dosedemo0cibranch0not0a0real0secret"
-	linusName    = "linus@example.com"
-	linusPass    = "linus-demo-pass"
 )
 
 // tokenEndpoint is the audience the official SDKs ask the IdP for.
@@ -40,12 +30,7 @@ func tokenEndpoint(em *emulator.Emulator) string { return em.URL() + wire.PathTo
 // postIdP sends a form to the identity provider's token endpoint.
 func postIdP(t *testing.T, em *emulator.Emulator, id, secret string, form url.Values) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, em.IdPURL()+emulator.PathIdPToken, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if id != "" {
-		req.SetBasicAuth(id, secret)
-	}
-	return do(t, req)
+	return postTo(t, em.IdPURL()+emulator.PathIdPToken, id, secret, form)
 }
 
 // userIdPToken signs a user in at the identity provider.
@@ -97,7 +82,7 @@ func exchangeOK(t *testing.T, em *emulator.Emulator, form url.Values) (string, c
 }
 
 func TestIdentityProviderOnItsOwnOrigin(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	if em.IdPURL() == "" || em.IdPURL() == em.URL() || strings.HasPrefix(em.IdPURL(), em.URL()) {
 		t.Fatalf("IdP URL %q is not an origin of its own (workspace %q)", em.IdPURL(), em.URL())
 	}
@@ -121,9 +106,9 @@ func TestIdentityProviderOnItsOwnOrigin(t *testing.T) {
 	}
 
 	// A user's ID token: RS256 with the IdP's key and the standard claims.
-	tok := userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em))
+	tok := userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tokenEndpoint(em))
 	mc := verifyIdPToken(t, em, tok)
-	if mc["iss"] != em.IdPURL() || mc["sub"] != adaName || mc["email"] != adaName || mc["aud"] != tokenEndpoint(em) || mc["name"] != "Ada Lovelace" {
+	if mc["iss"] != em.IdPURL() || mc["sub"] != testkit.WorkspaceAda.Email || mc["email"] != testkit.WorkspaceAda.Email || mc["aud"] != tokenEndpoint(em) || mc["name"] != "Ada Lovelace" {
 		t.Errorf("user token claims: %v", mc)
 	}
 	exp, _ := mc.GetExpirationTime()
@@ -132,12 +117,12 @@ func TestIdentityProviderOnItsOwnOrigin(t *testing.T) {
 		t.Errorf("exp/iat: %v %v", exp, iat)
 	}
 	// A workload's token: sub is its subject.
-	wl := verifyIdPToken(t, em, workloadIdPToken(t, em, ciMain, ciMainSecret, "https://accounts.example.com"))
-	if wl["sub"] != ciMainSub || wl["azp"] != ciMain || wl["aud"] != "https://accounts.example.com" || wl["email"] != nil {
+	wl := verifyIdPToken(t, em, workloadIdPToken(t, em, testkit.CIMain.ClientID, testkit.CIMain.Secret, "https://accounts.example.com"))
+	if wl["sub"] != testkit.CIMain.Subject || wl["azp"] != testkit.CIMain.ClientID || wl["aud"] != "https://accounts.example.com" || wl["email"] != nil {
 		t.Errorf("workload token claims: %v", wl)
 	}
 	// Form credentials work too.
-	r := postIdP(t, em, "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {ciMain}, "client_secret": {ciMainSecret}, "audience": {"x"}})
+	r := postIdP(t, em, "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {testkit.CIMain.ClientID}, "client_secret": {testkit.CIMain.Secret}, "audience": {"x"}})
 	if r.status != http.StatusOK {
 		t.Errorf("client_credentials with form fields: %d %s", r.status, r.body)
 	}
@@ -148,10 +133,10 @@ func TestIdentityProviderOnItsOwnOrigin(t *testing.T) {
 		status           int
 		code, desc       string
 	}{
-		{"wrong password", "", "", url.Values{"grant_type": {"password"}, "username": {adaName}, "password": {"nope-nope"}, "audience": {"x"}}, 400, "invalid_grant", "password is wrong"},
-		{"unknown user", "", "", url.Values{"grant_type": {"password"}, "username": {"who@example.com"}, "password": {adaPass}, "audience": {"x"}}, 400, "invalid_grant", "password is wrong"},
-		{"no audience", "", "", url.Values{"grant_type": {"password"}, "username": {adaName}, "password": {adaPass}}, 400, "invalid_request", tokenEndpoint(em)},
-		{"wrong secret", ciMain, "wrong-wrong-wrong-wrong", url.Values{"grant_type": {"client_credentials"}, "audience": {"x"}}, 401, "invalid_client", "Client authentication failed"},
+		{"wrong password", "", "", url.Values{"grant_type": {"password"}, "username": {testkit.WorkspaceAda.Email}, "password": {"nope-nope"}, "audience": {"x"}}, 400, "invalid_grant", "password is wrong"},
+		{"unknown user", "", "", url.Values{"grant_type": {"password"}, "username": {"who@example.com"}, "password": {testkit.WorkspaceAda.Password}, "audience": {"x"}}, 400, "invalid_grant", "password is wrong"},
+		{"no audience", "", "", url.Values{"grant_type": {"password"}, "username": {testkit.WorkspaceAda.Email}, "password": {testkit.WorkspaceAda.Password}}, 400, "invalid_request", tokenEndpoint(em)},
+		{"wrong secret", testkit.CIMain.ClientID, "wrong-wrong-wrong-wrong", url.Values{"grant_type": {"client_credentials"}, "audience": {"x"}}, 401, "invalid_client", "Client authentication failed"},
 		{"other grant", "", "", url.Values{"grant_type": {"authorization_code"}, "audience": {"x"}}, 400, "unsupported_grant_type", "password or client_credentials"},
 	} {
 		r := postIdP(t, em, tc.id, tc.secret, tc.form)
@@ -185,15 +170,15 @@ func verifyIdPToken(t *testing.T, em *emulator.Emulator, token string) jwt.MapCl
 }
 
 func TestFederationUserAccountWide(t *testing.T) {
-	em := startWithApps(t)
-	idpTok := userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em))
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	idpTok := userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tokenEndpoint(em))
 	tok, c := exchangeOK(t, em, exchangeForm(idpTok, ""))
-	if c.Subject != adaID || c.ClientID != "token-federation" || c.Scope != "all-apis" || c.Issuer != em.URL()+"/oidc" {
+	if c.Subject != testkit.WorkspaceAda.ID || c.ClientID != "token-federation" || c.Scope != "all-apis" || c.Issuer != em.URL()+"/oidc" {
 		t.Fatalf("federated user token: %+v", c)
 	}
 	// The exchanged token calls the app as Ada.
 	r := callApp(t, em.AppURL("sales-api")+"/api/whoami", tok)
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), adaName) {
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), testkit.WorkspaceAda.Email) {
 		t.Fatalf("whoami with the exchanged token: %d %s", r.status, r.body)
 	}
 	// The IdP token can be exchanged again (each exchange is independent),
@@ -204,7 +189,7 @@ func TestFederationUserAccountWide(t *testing.T) {
 	}
 	n := 0
 	for _, a := range em.Audit(0) {
-		if a.Action == "federated_token_issued" && a.Principal == adaID {
+		if a.Action == "federated_token_issued" && a.Principal == testkit.WorkspaceAda.ID {
 			n++
 		}
 	}
@@ -213,36 +198,36 @@ func TestFederationUserAccountWide(t *testing.T) {
 	}
 	// Grace has no CAN USE on sales-api: federation gives her token, the app
 	// still refuses it.
-	graceTok, _ := exchangeOK(t, em, exchangeForm(userIdPToken(t, em, graceName, gracePass, tokenEndpoint(em)), ""))
+	graceTok, _ := exchangeOK(t, em, exchangeForm(userIdPToken(t, em, testkit.WorkspaceGrace.Email, testkit.WorkspaceGrace.Password, tokenEndpoint(em)), ""))
 	if r := callApp(t, em.AppURL("sales-api")+"/api/whoami", graceTok); r.status != http.StatusForbidden || reasonOf(t, r) != wire.AppsReasonNoCanUse {
 		t.Errorf("grace: %d %s", r.status, r.body)
 	}
 }
 
 func TestFederationWorkload(t *testing.T) {
-	em := startWithApps(t)
-	idpTok := workloadIdPToken(t, em, ciMain, ciMainSecret, tokenEndpoint(em))
-	tok, c := exchangeOK(t, em, exchangeForm(idpTok, spID))
-	if c.Subject != spID || c.ClientID != spID || c.Scope != "all-apis" {
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
+	idpTok := workloadIdPToken(t, em, testkit.CIMain.ClientID, testkit.CIMain.Secret, tokenEndpoint(em))
+	tok, c := exchangeOK(t, em, exchangeForm(idpTok, testkit.EmbedderID))
+	if c.Subject != testkit.EmbedderID || c.ClientID != testkit.EmbedderID || c.Scope != "all-apis" {
 		t.Fatalf("federated service principal token: %+v", c)
 	}
 	r := callApp(t, em.AppURL("sales-api")+"/api/whoami", tok)
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), spID) {
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), testkit.EmbedderID) {
 		t.Fatalf("whoami: %d %s", r.status, r.body)
 	}
 	// The client id may also come as HTTP Basic with an empty secret, as
 	// golang.org/x/oauth2 sends it when it guesses the auth style.
 	form := exchangeForm(idpTok, "")
-	res := postForm(t, em, spID, "", form)
+	res := postForm(t, em, testkit.EmbedderID, "", form)
 	if res.status != http.StatusOK {
 		t.Errorf("client_id in HTTP Basic: %d %s", res.status, res.body)
 	}
 }
 
 func TestFederationRefusals(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	aud := tokenEndpoint(em)
-	ada := userIdPToken(t, em, adaName, adaPass, aud)
+	ada := userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, aud)
 
 	// A second identity provider the workspace does not trust, with its
 	// own key, and a token signed by it that claims to be the emulated
@@ -261,11 +246,11 @@ func TestFederationRefusals(t *testing.T) {
 	}
 	now := time.Now().Unix()
 	claimsFor := func(iss string) jwt.MapClaims {
-		return jwt.MapClaims{"iss": iss, "sub": adaName, "email": adaName, "aud": aud, "iat": now, "exp": now + 600}
+		return jwt.MapClaims{"iss": iss, "sub": testkit.WorkspaceAda.Email, "email": testkit.WorkspaceAda.Email, "aud": aud, "iat": now, "exp": now + 600}
 	}
 	parts := strings.Split(ada, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), adaName, graceName, 2))) + "." + parts[2]
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), testkit.WorkspaceAda.Email, testkit.WorkspaceGrace.Email, 2))) + "." + parts[2]
 
 	for _, tc := range []struct {
 		name   string
@@ -275,15 +260,15 @@ func TestFederationRefusals(t *testing.T) {
 		desc   string
 	}{
 		{"unknown issuer", exchangeForm(sign(claimsFor("https://login.example.com/tenant/v2.0"), "k1"), ""), 400, "invalid_grant", "untrusted issuer"},
-		{"issuer trusted for users only", exchangeForm(sign(claimsFor("https://login.example.com/tenant/v2.0"), "k1"), spID), 400, "invalid_grant", "untrusted issuer"},
-		{"wrong audience", exchangeForm(userIdPToken(t, em, adaName, adaPass, "https://other.example.com"), ""), 400, "invalid_grant", "wrong audience"},
-		{"wrong subject", exchangeForm(workloadIdPToken(t, em, ciBranch, ciBranchSec, aud), spID), 400, "invalid_grant", "wrong subject"},
+		{"issuer trusted for users only", exchangeForm(sign(claimsFor("https://login.example.com/tenant/v2.0"), "k1"), testkit.EmbedderID), 400, "invalid_grant", "untrusted issuer"},
+		{"wrong audience", exchangeForm(userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, "https://other.example.com"), ""), 400, "invalid_grant", "wrong audience"},
+		{"wrong subject", exchangeForm(workloadIdPToken(t, em, testkit.CIBranch.ClientID, testkit.CIBranch.Secret, aud), testkit.EmbedderID), 400, "invalid_grant", "wrong subject"},
 		{"bad signature: other key, same kid", exchangeForm(sign(claimsFor(em.IdPURL()), kid), ""), 400, "invalid_grant", "bad signature"},
 		{"bad signature: unknown kid", exchangeForm(sign(claimsFor(em.IdPURL()), "not-published"), ""), 400, "invalid_grant", "does not publish"},
 		{"bad signature: altered claims", exchangeForm(tampered, ""), 400, "invalid_grant", "bad signature"},
-		{"user not found", exchangeForm(userIdPToken(t, em, linusName, linusPass, aud), ""), 400, "invalid_grant", "user not found"},
-		{"user token for a service principal", exchangeForm(ada, spID), 400, "invalid_grant", "wrong subject"},
-		{"service principal without a policy", exchangeForm(ada, noAccessID), 400, "invalid_grant", "has no federation policy"},
+		{"user not found", exchangeForm(userIdPToken(t, em, testkit.IdPLinus.Email, testkit.IdPLinus.Password, aud), ""), 400, "invalid_grant", "user not found"},
+		{"user token for a service principal", exchangeForm(ada, testkit.EmbedderID), 400, "invalid_grant", "wrong subject"},
+		{"service principal without a policy", exchangeForm(ada, testkit.NoAccessID), 400, "invalid_grant", "has no federation policy"},
 		{"client_id not a service principal", exchangeForm(ada, "nobody"), 401, "invalid_client", "not a service principal"},
 		{"no subject_token", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token_type": {wire.TokenTypeJWT}, "scope": {"all-apis"}}, 400, "invalid_request", "subject_token is required"},
 		{"no subject_token_type", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {ada}, "scope": {"all-apis"}}, 400, "invalid_request", wire.TokenTypeJWT},
@@ -291,7 +276,7 @@ func TestFederationRefusals(t *testing.T) {
 		{"not a JWT", exchangeForm("not-a-jwt", ""), 400, "invalid_request", "not a JWT"},
 		{"no scope", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {ada}, "subject_token_type": {wire.TokenTypeJWT}}, 400, "invalid_scope", "scope is required"},
 		{"offline_access", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {ada}, "subject_token_type": {wire.TokenTypeJWT}, "scope": {"all-apis offline_access"}}, 400, "invalid_scope", "no refresh token"},
-		{"a client secret", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {ada}, "subject_token_type": {wire.TokenTypeJWT}, "scope": {"all-apis"}, "client_id": {spID}, "client_secret": {spSecret}}, 400, "invalid_request", "no client secret"},
+		{"a client secret", url.Values{"grant_type": {wire.GrantTokenExchange}, "subject_token": {ada}, "subject_token_type": {wire.TokenTypeJWT}, "scope": {"all-apis"}, "client_id": {testkit.EmbedderID}, "client_secret": {testkit.EmbedderSecret}}, 400, "invalid_request", "no client secret"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := postForm(t, em, "", "", tc.form)
@@ -366,7 +351,7 @@ func trustIssuer(t *testing.T, em *emulator.Emulator, issuer string) {
 // discovery document and keys over HTTP, caches them, fetches again for a
 // new key, and says so when it cannot reach them.
 func TestFederationWithAnotherIssuer(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	srv := fakeIssuer(t, key, "k1")
 	trustIssuer(t, em, srv.URL)
@@ -378,9 +363,9 @@ func TestFederationWithAnotherIssuer(t *testing.T) {
 		return s
 	}
 	// sub is opaque, as Entra ID's is; the policy reads email.
-	c := jwt.MapClaims{"iss": srv.URL, "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "email": graceName, "aud": "api://databricks", "iat": now, "exp": now + 300}
+	c := jwt.MapClaims{"iss": srv.URL, "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "email": testkit.WorkspaceGrace.Email, "aud": "api://databricks", "iat": now, "exp": now + 300}
 	_, got := exchangeOK(t, em, exchangeForm(mint("k1", c), ""))
-	if got.Subject != "7002" {
+	if got.Subject != testkit.WorkspaceGrace.ID {
 		t.Fatalf("subject from the email claim: %+v", got)
 	}
 	// Its default-audience twin is refused: this policy names its own.
@@ -418,10 +403,10 @@ func TestFederationWithAnotherIssuer(t *testing.T) {
 // The Apps proxy refuses an identity provider's token sent as is, and says
 // to exchange it first.
 func TestAppsProxyRefusesIdPToken(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	for _, tok := range []string{
-		userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em)),
-		workloadIdPToken(t, em, ciMain, ciMainSecret, tokenEndpoint(em)),
+		userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tokenEndpoint(em)),
+		workloadIdPToken(t, em, testkit.CIMain.ClientID, testkit.CIMain.Secret, tokenEndpoint(em)),
 	} {
 		r := callApp(t, em.AppURL("sales-api")+"/api/whoami", tok)
 		ae := appError(t, r)
@@ -442,7 +427,7 @@ func TestAppsProxyRefusesIdPToken(t *testing.T) {
 	// A token of another workspace is still "malformed or foreign", not an
 	// IdP token.
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	tk := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "https://adb-1.1.azuredatabricks.net/oidc", "sub": adaID, "exp": time.Now().Add(time.Hour).Unix()})
+	tk := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "https://adb-1.1.azuredatabricks.net/oidc", "sub": testkit.WorkspaceAda.ID, "exp": time.Now().Add(time.Hour).Unix()})
 	s, _ := tk.SignedString(key)
 	if r := callApp(t, em.AppURL("sales-api")+"/api/whoami", s); reasonOf(t, r) != wire.AppsReasonTokenMalformed {
 		t.Errorf("another workspace's token: %d %s", r.status, r.body)
@@ -456,10 +441,10 @@ func TestAppsProxyRefusesIdPToken(t *testing.T) {
 // endpoint parameters, overriding grant_type. Nothing about it is adapted
 // to the emulator.
 func TestSDKEnvOIDCRequestShape(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	for _, tc := range []struct{ name, clientID, idpToken, wantSub string }{
-		{"account-wide", "", userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em)), adaID},
-		{"workload identity federation", spID, workloadIdPToken(t, em, ciMain, ciMainSecret, tokenEndpoint(em)), spID},
+		{"account-wide", "", userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tokenEndpoint(em)), testkit.WorkspaceAda.ID},
+		{"workload identity federation", testkit.EmbedderID, workloadIdPToken(t, em, testkit.CIMain.ClientID, testkit.CIMain.Secret, tokenEndpoint(em)), testkit.EmbedderID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(wire.EnvOIDCToken, tc.idpToken)
@@ -488,7 +473,7 @@ func TestSDKEnvOIDCRequestShape(t *testing.T) {
 
 	// The request body exactly as the wire reference (package wire,
 	// "Token federation") writes it.
-	idpTok := userIdPToken(t, em, adaName, adaPass, tokenEndpoint(em))
+	idpTok := userIdPToken(t, em, testkit.WorkspaceAda.Email, testkit.WorkspaceAda.Password, tokenEndpoint(em))
 	for _, body := range []string{
 		"grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=" + idpTok + "&subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=all-apis",
 		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&scope=all-apis&subject_token=" + idpTok + "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt",
@@ -527,22 +512,22 @@ func TestFederationStateValidation(t *testing.T) {
 }
 
 func TestFederationIdentities(t *testing.T) {
-	em := startWithApps(t)
+	em := testkit.Emulator(t, emulator.Options{AppsAddr: "127.0.0.1:0"})
 	ids := em.FederationIdentities()
 	byID := map[string]emulator.FederationIdentity{}
 	for _, id := range ids {
 		byID[id.ID] = id
 	}
-	if a := byID[adaName]; a.Username != adaName || a.Password != adaPass || a.ServicePrincipal != "" {
+	if a := byID[testkit.WorkspaceAda.Email]; a.Username != testkit.WorkspaceAda.Email || a.Password != testkit.WorkspaceAda.Password || a.ServicePrincipal != "" {
 		t.Errorf("ada: %+v", a)
 	}
-	if l := byID[linusName]; !strings.Contains(l.Description, "not of this workspace") {
+	if l := byID[testkit.IdPLinus.Email]; !strings.Contains(l.Description, "not of this workspace") {
 		t.Errorf("linus: %+v", l)
 	}
-	if m := byID[ciMain]; m.ClientID != ciMain || m.Secret != ciMainSecret || m.ServicePrincipal != spID || !strings.Contains(m.Description, "workload identity federation") {
+	if m := byID[testkit.CIMain.ClientID]; m.ClientID != testkit.CIMain.ClientID || m.Secret != testkit.CIMain.Secret || m.ServicePrincipal != testkit.EmbedderID || !strings.Contains(m.Description, "workload identity federation") {
 		t.Errorf("ci main: %+v", m)
 	}
-	if b := byID[ciBranch]; b.ServicePrincipal != spID || !strings.Contains(b.Description, "refused") {
+	if b := byID[testkit.CIBranch.ClientID]; b.ServicePrincipal != testkit.EmbedderID || !strings.Contains(b.Description, "refused") {
 		t.Errorf("ci branch: %+v", b)
 	}
 }

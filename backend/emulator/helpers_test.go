@@ -1,7 +1,6 @@
 package emulator_test
 
 import (
-	"context"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -11,40 +10,17 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
 
-// Demo identities from the bundled workspace.json.
-const (
-	spID        = "5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58"
-	spSecret    = "dosedemo0embedder0not0a0real0secret"
-	noAccessID  = "9b2e4d61-3c7a-4f8e-b5d2-6a1c0e9f8d37"
-	noAccessSec = "dosedemo0noaccess0not0a0real0secret"
-	dashID      = "01f0a1b2c3d4e5f60718293a4b5c6d7e"
-	draftDashID = "01f0ffffeeeeddddccccbbbbaaaa9999"
-	workspaceID = "1234567890123456"
-)
-
-// start runs an emulator on a random loopback port for the test.
-func start(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
-	return em
-}
+// start is an emulator of the bundled workspace for the test.
+func start(t *testing.T) *emulator.Emulator { return testkit.Emulator(t, emulator.Options{}) }
 
 type response struct {
 	status int
@@ -61,7 +37,13 @@ func (r response) json(t *testing.T, v any) {
 
 func do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	return doWith(t, http.DefaultClient, req)
+}
+
+// doWith sends req with c and reads the whole answer.
+func doWith(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +67,13 @@ func get(t *testing.T, u, bearer string) response {
 // postForm sends a form to the token endpoint with HTTP Basic when id is set.
 func postForm(t *testing.T, em *emulator.Emulator, id, secret string, form url.Values) response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, em.URL()+wire.PathToken, strings.NewReader(form.Encode()))
+	return postTo(t, em.URL()+wire.PathToken, id, secret, form)
+}
+
+// postTo sends a form to u with HTTP Basic when id is set.
+func postTo(t *testing.T, u, id, secret string, form url.Values) response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if id != "" {
 		req.SetBasicAuth(id, secret)
@@ -112,7 +100,7 @@ func adminJSON(t *testing.T, em *emulator.Emulator, method, u, body string) resp
 // spToken is step 1.
 func spToken(t *testing.T, em *emulator.Emulator) string {
 	t.Helper()
-	r := postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r := postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	var tr wire.TokenResponse
 	r.json(t, &tr)
 	if r.status != http.StatusOK || tr.AccessToken == "" {
@@ -129,7 +117,7 @@ func tokenInfoURL(em *emulator.Emulator, dash, viewer, value string) string {
 // tokenInfo is step 2.
 func tokenInfo(t *testing.T, em *emulator.Emulator, bearer, viewer, value string) *wire.TokenInfo {
 	t.Helper()
-	r := get(t, tokenInfoURL(em, dashID, viewer, value), bearer)
+	r := get(t, tokenInfoURL(em, testkit.DashboardID, viewer, value), bearer)
 	if r.status != http.StatusOK {
 		t.Fatalf("step 2: %d %s", r.status, r.body)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -151,8 +152,8 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	em := start(t)
 	emea := scopedToken(t, em, "viewer-emea", "EMEA")
 	broad := spToken(t, em)
-	render := renderURL(em, dashID, "")
-	info := tokenInfoURL(em, dashID, "viewer-emea", "EMEA")
+	render := renderURL(em, testkit.DashboardID, "")
+	info := tokenInfoURL(em, testkit.DashboardID, "viewer-emea", "EMEA")
 	// The genuine tokens work, so each refusal is about the forgery.
 	if r := get(t, render, emea); r.status != 200 {
 		t.Fatalf("genuine viewer token: %d %s", r.status, r.body)
@@ -180,7 +181,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	}{
 		{"query API", render, emea, func(c map[string]any) {
 			// viewer-emea's token, but with APAC's value, for longer.
-			c["custom_claim"] = wire.CustomClaim("APAC", "viewer-emea", dashID)
+			c["custom_claim"] = wire.CustomClaim("APAC", "viewer-emea", testkit.DashboardID)
 			c["exp"] = c["exp"].(float64) + 86400
 		}},
 		{"tokeninfo", info, emea, func(c map[string]any) {
@@ -240,16 +241,16 @@ func TestForgedTokensAreRefused(t *testing.T) {
 func TestBorrowedTokensAreRefused(t *testing.T) {
 	em := start(t)
 	emea := scopedToken(t, em, "viewer-emea", "EMEA")
-	refused(t, "viewer token at tokeninfo", tokenInfoURL(em, dashID, "viewer-apac", "APAC"), emea,
+	refused(t, "viewer token at tokeninfo", tokenInfoURL(em, testkit.DashboardID, "viewer-apac", "APAC"), emea,
 		http.StatusForbidden, "does not have required scopes: all-apis")
-	refused(t, "service principal token at the query API", renderURL(em, dashID, ""), spToken(t, em),
+	refused(t, "service principal token at the query API", renderURL(em, testkit.DashboardID, ""), spToken(t, em),
 		http.StatusForbidden, "does not have required scopes")
 	// A viewer's token for this dashboard is no use at another published one.
 	if err := em.Update(func(s *emulator.State) { s.Dashboards[1].Published = true }); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, "viewer token at another dashboard", renderURL(em, draftDashID, ""), emea,
-		http.StatusForbidden, "was issued for dashboard "+dashID)
+	refused(t, "viewer token at another dashboard", renderURL(em, testkit.DraftDashboardID, ""), emea,
+		http.StatusForbidden, "was issued for dashboard "+testkit.DashboardID)
 }
 
 // A token for viewer A only ever shows A's rows: whatever the request says
@@ -265,7 +266,7 @@ func TestTokenShowsOnlyItsOwnViewersRows(t *testing.T) {
 	}
 	hostile := url.Values{
 		wire.ParamExternalValue: {"APAC"}, wire.ParamExternalViewerID: {"viewer-apac"}, "value": {"APAC"},
-		"viewer": {"viewer-apac"}, "o": {workspaceID}, "custom_claim": {wire.CustomClaim("APAC", "viewer-apac", dashID)},
+		"viewer": {"viewer-apac"}, "o": {testkit.WorkspaceID}, "custom_claim": {wire.CustomClaim("APAC", "viewer-apac", testkit.DashboardID)},
 	}
 	for _, c := range []struct {
 		name   string
@@ -279,7 +280,7 @@ func TestTokenShowsOnlyItsOwnViewersRows(t *testing.T) {
 			"X-Databricks-External-Value": "APAC", "X-Forwarded-User": "viewer-apac"}},
 		{"a second bearer token", "", map[string]string{"X-Authorization": "Bearer " + scopedToken(t, em, "viewer-apac", "APAC")}},
 	} {
-		u := renderURL(em, dashID, "") + "?" + c.query
+		u := renderURL(em, testkit.DashboardID, "") + "?" + c.query
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
 		req.Header.Set("Authorization", "Bearer "+emea)
 		for k, v := range c.header {

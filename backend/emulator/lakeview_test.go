@@ -11,6 +11,7 @@ import (
 
 	"embedlab/backend/emulator"
 	"embedlab/backend/emulator/dashboard"
+	"embedlab/backend/testkit"
 	"embedlab/shared/claims"
 	"embedlab/shared/wire"
 )
@@ -29,12 +30,12 @@ func tokenOf(t *testing.T, em *emulator.Emulator, id, secret string) string {
 
 func TestLakeviewDashboardAPI(t *testing.T) {
 	em := start(t)
-	sp, other := spToken(t, em), tokenOf(t, em, noAccessID, noAccessSec)
+	sp, other := spToken(t, em), tokenOf(t, em, testkit.NoAccessID, testkit.NoAccessSecret)
 
-	r := get(t, em.URL()+wire.LakeviewDashboardPath(dashID), sp)
+	r := get(t, em.URL()+wire.LakeviewDashboardPath(testkit.DashboardID), sp)
 	var d wire.LakeviewDashboard
 	r.json(t, &d)
-	if r.status != 200 || d.DashboardID != dashID || d.SerializedDashboard != string(dashboard.SampleFile()) || d.LifecycleState != "ACTIVE" {
+	if r.status != 200 || d.DashboardID != testkit.DashboardID || d.SerializedDashboard != string(dashboard.SampleFile()) || d.LifecycleState != "ACTIVE" {
 		t.Fatalf("GET dashboard: %d %+v", r.status, d)
 	}
 	var def wire.SerializedDashboard
@@ -44,7 +45,7 @@ func TestLakeviewDashboardAPI(t *testing.T) {
 	}
 
 	var p wire.PublishedDashboard
-	r = get(t, em.URL()+wire.PublishedDashboardPath(dashID), sp)
+	r = get(t, em.URL()+wire.PublishedDashboardPath(testkit.DashboardID), sp)
 	r.json(t, &p)
 	if r.status != 200 || !p.EmbedCredentials || p.DisplayName != "Regional sales" {
 		t.Fatalf("GET published: %d %+v (want embed_credentials true, Lakeview's default)", r.status, p)
@@ -58,13 +59,13 @@ func TestLakeviewDashboardAPI(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"draft is readable", wire.LakeviewDashboardPath(draftDashID), sp, 200, ""},
-		{"draft is not published", wire.PublishedDashboardPath(draftDashID), sp, 404, wire.ErrResourceDoesNotExist},
+		{"draft is readable", wire.LakeviewDashboardPath(testkit.DraftDashboardID), sp, 200, ""},
+		{"draft is not published", wire.PublishedDashboardPath(testkit.DraftDashboardID), sp, 404, wire.ErrResourceDoesNotExist},
 		{"unknown", wire.LakeviewDashboardPath("0123456789abcdef0123456789abcdef"), sp, 404, wire.ErrResourceDoesNotExist},
-		{"no CAN READ", wire.LakeviewDashboardPath(dashID), other, 403, wire.ErrPermissionDenied},
-		{"no CAN READ, published", wire.PublishedDashboardPath(dashID), other, 403, wire.ErrPermissionDenied},
-		{"no token", wire.LakeviewDashboardPath(dashID), "", 401, wire.ErrUnauthenticated},
-		{"a viewer's token", wire.LakeviewDashboardPath(dashID), scopedToken(t, em, "viewer-emea", "EMEA"), 403, wire.ErrPermissionDenied},
+		{"no CAN READ", wire.LakeviewDashboardPath(testkit.DashboardID), other, 403, wire.ErrPermissionDenied},
+		{"no CAN READ, published", wire.PublishedDashboardPath(testkit.DashboardID), other, 403, wire.ErrPermissionDenied},
+		{"no token", wire.LakeviewDashboardPath(testkit.DashboardID), "", 401, wire.ErrUnauthenticated},
+		{"a viewer's token", wire.LakeviewDashboardPath(testkit.DashboardID), scopedToken(t, em, "viewer-emea", "EMEA"), 403, wire.ErrPermissionDenied},
 	} {
 		r := get(t, em.URL()+tc.path, tc.bearer)
 		var ae wire.APIError
@@ -75,13 +76,13 @@ func TestLakeviewDashboardAPI(t *testing.T) {
 	}
 
 	// CAN READ alone reads the definition, but runs nothing.
-	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRead = []string{noAccessID} }); err != nil {
+	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].CanRead = []string{testkit.NoAccessID} }); err != nil {
 		t.Fatal(err)
 	}
-	if r := get(t, em.URL()+wire.LakeviewDashboardPath(dashID), other); r.status != 200 {
+	if r := get(t, em.URL()+wire.LakeviewDashboardPath(testkit.DashboardID), other); r.status != 200 {
 		t.Errorf("with CAN READ: %d %s", r.status, r.body)
 	}
-	if r := get(t, tokenInfoURL(em, dashID, "viewer-emea", "EMEA"), other); r.status != 403 {
+	if r := get(t, tokenInfoURL(em, testkit.DashboardID, "viewer-emea", "EMEA"), other); r.status != 403 {
 		t.Errorf("tokeninfo with CAN READ only: %d, want 403", r.status)
 	}
 }
@@ -90,7 +91,7 @@ func TestEmbedDatasetRoute(t *testing.T) {
 	em := start(t)
 	emea, apac := scopedToken(t, em, "viewer-emea", "EMEA"), scopedToken(t, em, "viewer-apac", "APAC")
 	rows := func(token, dataset string) (int, wire.DatasetResult, []byte) {
-		r := get(t, em.URL()+wire.EmbedDatasetPath(dashID, dataset), token)
+		r := get(t, em.URL()+wire.EmbedDatasetPath(testkit.DashboardID, dataset), token)
 		var res wire.DatasetResult
 		if r.status == 200 {
 			r.json(t, &res)
@@ -141,17 +142,17 @@ func TestEmbedDatasetRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p wire.PublishedDashboard
-	get(t, em.URL()+wire.PublishedDashboardPath(dashID), spToken(t, em)).json(t, &p)
+	get(t, em.URL()+wire.PublishedDashboardPath(testkit.DashboardID), spToken(t, em)).json(t, &p)
 	if p.EmbedCredentials {
 		t.Error("published answer still says embed_credentials true")
 	}
 	if status, _, body := rows(emea, "country_product"); status != 403 || !strings.Contains(string(body), "SELECT") {
 		t.Errorf("without SELECT: %d %s", status, body)
 	}
-	if r := get(t, em.URL()+"/embed/api/dashboards/"+dashID+"/render", emea); r.status != 403 {
+	if r := get(t, em.URL()+"/embed/api/dashboards/"+testkit.DashboardID+"/render", emea); r.status != 403 {
 		t.Errorf("render without SELECT: %d", r.status)
 	}
-	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].SelectGrants = []string{spID} }); err != nil {
+	if err := em.Update(func(s *emulator.State) { s.Dashboards[0].SelectGrants = []string{testkit.EmbedderID} }); err != nil {
 		t.Fatal(err)
 	}
 	if status, _, body := rows(emea, "country_product"); status != 200 {
@@ -167,19 +168,19 @@ func TestSecretsAndDateHeader(t *testing.T) {
 	}
 	sp := spToken(t, em)
 	var list wire.SCIMListResponse
-	r := get(t, em.URL()+wire.PathSCIMServicePrincipals+"?"+url.Values{"filter": {`applicationId eq "` + spID + `"`}}.Encode(), sp)
+	r := get(t, em.URL()+wire.PathSCIMServicePrincipals+"?"+url.Values{"filter": {`applicationId eq "` + testkit.EmbedderID + `"`}}.Encode(), sp)
 	r.json(t, &list)
-	if list.TotalResults != 1 || list.Resources[0].ApplicationID != spID || list.Resources[0].ID == "" {
+	if list.TotalResults != 1 || list.Resources[0].ApplicationID != testkit.EmbedderID || list.Resources[0].ID == "" {
 		t.Fatalf("SCIM: %s", r.body)
 	}
 	var secrets wire.SecretList
 	r = get(t, em.URL()+wire.SecretsPath(list.Resources[0].ID), sp)
 	r.json(t, &secrets)
 	if len(secrets.Secrets) != 1 || secrets.Secrets[0].ExpireTime != expires || secrets.Secrets[0].Status != "ACTIVE" ||
-		strings.Contains(string(r.body), spSecret) {
+		strings.Contains(string(r.body), testkit.EmbedderSecret) {
 		t.Fatalf("secrets: %s", r.body)
 	}
-	if r := get(t, em.URL()+wire.SecretsPath(list.Resources[0].ID), tokenOf(t, em, noAccessID, noAccessSec)); r.status != 403 {
+	if r := get(t, em.URL()+wire.SecretsPath(list.Resources[0].ID), tokenOf(t, em, testkit.NoAccessID, testkit.NoAccessSecret)); r.status != 403 {
 		t.Errorf("another principal's secrets: %d", r.status)
 	}
 
@@ -188,7 +189,7 @@ func TestSecretsAndDateHeader(t *testing.T) {
 	if err := em.Update(func(s *emulator.State) { s.ServicePrincipals[0].SecretExpireTime = expired }); err != nil {
 		t.Fatal(err)
 	}
-	r = postForm(t, em, spID, spSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
+	r = postForm(t, em, testkit.EmbedderID, testkit.EmbedderSecret, url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}})
 	if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "the client secret expired at "+expired) {
 		t.Fatalf("expired secret: %d %s", r.status, r.body)
 	}
@@ -213,7 +214,7 @@ func TestLakeviewStateIsValidated(t *testing.T) {
 		{`"published": true,`, `"published": true, "embed_credentials": "everyone",`, "embed_credentials"},
 		{`"published": true,`, `"published": true, "select_grants": ["nobody"],`, "select_grants[0]"},
 		{`"published": true,`, `"published": true, "can_read": ["nobody"],`, "can_read[0]"},
-		{`"secret": "dosedemo0embedder0not0a0real0secret"`, `"secret": "dosedemo0embedder0not0a0real0secret", "secret_expire_time": "soon"`, "secret_expire_time"},
+		{`"secret": "` + testkit.EmbedderSecret + `"`, `"secret": "` + testkit.EmbedderSecret + `", "secret_expire_time": "soon"`, "secret_expire_time"},
 	} {
 		_, err := emulator.ParseState("state.json", []byte(strings.Replace(base, tc.from, tc.to, 1)))
 		if err == nil || !strings.Contains(err.Error(), tc.says) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -18,10 +19,10 @@ func TestParticipantIdentitiesAndLogOwners(t *testing.T) {
 	initial := em.Snapshot()
 	p := emulator.Participant{Name: "alice", ClientID: "p-alice-0001", Secret: "dosedemo0alice0participant",
 		UserID: "900001", UserName: "alice@participants.example.com", Password: "alice-pass-123"}
-	if err := em.AddParticipant(p, spID, "ada@example.com"); err != nil {
+	if err := em.AddParticipant(p, testkit.EmbedderID, testkit.WorkspaceAda.Email); err != nil {
 		t.Fatal(err)
 	}
-	if err := em.AddParticipant(p, spID, "ada@example.com"); err != nil { // again: idempotent
+	if err := em.AddParticipant(p, testkit.EmbedderID, testkit.WorkspaceAda.Email); err != nil { // again: idempotent
 		t.Fatal(err)
 	}
 	// The fault lab's reset restores the initial state: participants stay.
@@ -34,7 +35,7 @@ func TestParticipantIdentitiesAndLogOwners(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("participant's token: %d %s", r.status, r.body)
 	}
-	info := get(t, tokenInfoURL(em, dashID, "partner-alice", "EMEA"), tr.AccessToken)
+	info := get(t, tokenInfoURL(em, testkit.DashboardID, "partner-alice", "EMEA"), tr.AccessToken)
 	if info.status != 200 {
 		t.Fatalf("participant's tokeninfo (CAN RUN like the demo principal): %d %s", info.status, info.body)
 	}

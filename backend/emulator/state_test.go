@@ -1,12 +1,16 @@
-package emulator
+package emulator_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 )
 
 func TestBundledStateIsValid(t *testing.T) {
-	s := DefaultState()
+	s := emulator.DefaultState()
 	if len(s.Dashboards) < 2 || len(s.ServicePrincipals) < 2 || !strings.Contains(s.Note, "demo") {
 		t.Fatalf("bundled state = %+v", s)
 	}
@@ -21,7 +25,7 @@ func TestParseStateReportsEveryProblem(t *testing.T) {
 	  "dashboards": [{"id": "XYZ", "published": true, "can_run": ["sp9"]}],
 	  "users": [{"id": "1", "user_name": "no-at-sign"}]
 	}`
-	_, err := ParseState("my-state.json", []byte(bad))
+	_, err := emulator.ParseState("my-state.json", []byte(bad))
 	if err == nil {
 		t.Fatal("a broken state was accepted")
 	}
@@ -46,21 +50,21 @@ func TestParseStateRefusesUnknownFieldsAndBadJSON(t *testing.T) {
 		"bad JSON":      `{"workspace_id":`,
 		"wrong type":    `{"workspace_id":1}`,
 	} {
-		if _, err := ParseState("s.json", []byte(in)); err == nil || !strings.Contains(err.Error(), "s.json") {
+		if _, err := emulator.ParseState("s.json", []byte(in)); err == nil || !strings.Contains(err.Error(), "s.json") {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
 }
 
 func TestUpdateRefusesInvalidState(t *testing.T) {
-	e, err := New(Options{})
+	e, err := emulator.New(emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Update(func(s *State) { s.Dashboards[0].CanRun = []string{"nobody"} }); err == nil {
+	if err := e.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = []string{"nobody"} }); err == nil {
 		t.Fatal("an update naming an unknown principal was accepted")
 	}
-	if _, ok := e.state.dashboard("01f0a1b2c3d4e5f60718293a4b5c6d7e"); !ok || !e.state.Dashboards[0].canRun("5f0c7a52-8d3e-4b1f-9a6c-2e7d1b3c4a58") {
+	if d := e.Snapshot().Dashboards[0]; d.ID != testkit.DashboardID || !slices.Contains(d.CanRun, testkit.EmbedderID) {
 		t.Fatal("a refused update changed the state")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
@@ -127,7 +128,7 @@ func TestStatementRefusals(t *testing.T) {
 		t.Errorf("a viewer's token: %d %s", r.status, r.body)
 	}
 	// No CAN USE on the warehouse: 403 naming it; no SELECT: FAILED naming the table.
-	if err := em.Update(func(s *emulator.State) { s.Warehouses[0].CanUse = []string{"ada@example.com"} }); err != nil {
+	if err := em.Update(func(s *emulator.State) { s.Warehouses[0].CanUse = []string{testkit.WorkspaceAda.Email} }); err != nil {
 		t.Fatal(err)
 	}
 	r, _ = execute(t, em, tok, ok)
@@ -135,8 +136,8 @@ func TestStatementRefusals(t *testing.T) {
 		t.Errorf("no CAN USE: %d %s", r.status, r.body)
 	}
 	if err := em.Update(func(s *emulator.State) {
-		s.Warehouses[0].CanUse = append(s.Warehouses[0].CanUse, spID)
-		s.Tables[0].Select = []string{"ada@example.com"}
+		s.Warehouses[0].CanUse = append(s.Warehouses[0].CanUse, testkit.EmbedderID)
+		s.Tables[0].Select = []string{testkit.WorkspaceAda.Email}
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestStatementPollAndCancel(t *testing.T) {
 	r := get(t, em.URL()+wire.WarehousePath(warehouseID), tok)
 	var wh wire.Warehouse
 	r.json(t, &wh)
-	if wh.ID != warehouseID || wh.State != wire.WarehouseStateRunning || wh.CreatorName != "ada@example.com" {
+	if wh.ID != warehouseID || wh.State != wire.WarehouseStateRunning || wh.CreatorName != testkit.WorkspaceAda.Email {
 		t.Errorf("warehouse: %s", r.body)
 	}
 }

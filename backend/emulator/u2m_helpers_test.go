@@ -1,78 +1,31 @@
 package emulator_test
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/wire"
 )
 
-// Demo users and clients of the bundled workspace.json.
-const (
-	adaID       = "7001"
-	adaName     = "ada@example.com"
-	adaPass     = "ada-demo-pass"
-	graceName   = "grace@example.com"
-	gracePass   = "grace-demo-pass"
-	cliClient   = "databricks-cli"
-	cliRedirect = "http://localhost:8020"
-)
-
-// startWithApps runs an emulator whose Apps proxy listens on a random port.
-func startWithApps(t *testing.T) *emulator.Emulator {
-	t.Helper()
-	em, err := emulator.Start(emulator.Options{AppsAddr: "127.0.0.1:0"}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = em.Shutdown(ctx)
-	})
-	return em
-}
-
-// agent is an HTTP client with a cookie jar, a browser without JavaScript
-// that does not follow redirects, so each step of a flow can be checked.
+// agent is a browser without JavaScript, testkit's client: a cookie jar,
+// redirects not followed, so each step of a flow can be checked.
 type agent struct {
 	t *testing.T
 	c *http.Client
 }
 
-func newAgent(t *testing.T) *agent {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &agent{t, &http.Client{
-		Jar: jar, Transport: emulator.AppsTransport(), Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
+func newAgent(t *testing.T) *agent { return &agent{t, testkit.NewClient(t, "").HTTP} }
 
 func (b *agent) do(req *http.Request) response {
 	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return response{res.StatusCode, res.Header, body}
+	return doWith(b.t, b.c, req)
 }
 
 // open navigates as a browser does (Accept: text/html).
@@ -129,7 +82,7 @@ func location(t *testing.T, r response) *url.URL {
 // empty value, removes a parameter.
 func authorizeURL(em *emulator.Emulator, challenge string, kv ...string) string {
 	q := url.Values{
-		"response_type": {"code"}, "client_id": {cliClient}, "redirect_uri": {cliRedirect},
+		"response_type": {"code"}, "client_id": {testkit.CLIClient}, "redirect_uri": {testkit.CLIRedirect},
 		"scope": {"offline_access all-apis"}, "state": {"st-123"},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 	}
@@ -171,7 +124,7 @@ func (b *agent) code(authURL, user, password string) string {
 func exchange(t *testing.T, em *emulator.Emulator, code, verifier string, kv ...string) response {
 	t.Helper()
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
-		"redirect_uri": {cliRedirect}, "client_id": {cliClient}}
+		"redirect_uri": {testkit.CLIRedirect}, "client_id": {testkit.CLIClient}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
 			form.Del(kv[i])

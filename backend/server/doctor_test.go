@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -13,17 +14,16 @@ import (
 // know; the fixture then checks that no answer carried the secret or an
 // all-apis token.
 func TestDoctorVia(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{doctor: true})
-	c := f.client()
-	c.login(t, "admin", "admin-demo-pass")
-	r := c.do(t, http.MethodGet, api.PathDoctor+"?"+api.QueryIsolation+"=1&"+api.QueryVia+"=sql", nil, false)
+	f := serve(t, nil)
+	c := f.signedIn(t, testkit.Admin)
+	r := c.Do(http.MethodGet, api.PathDoctor+"?"+api.QueryIsolation+"=1&"+api.QueryVia+"=sql", nil)
 	var rep api.DoctorReport
-	r.json(t, &rep)
-	if r.status != http.StatusOK || rep.Isolation == nil || rep.Isolation.Method != api.MethodStatements || rep.Isolation.Status != api.StatusPass {
-		t.Fatalf("via=sql: %d %s", r.status, r.body)
+	r.JSON(t, &rep)
+	if r.Status != http.StatusOK || rep.Isolation == nil || rep.Isolation.Method != api.MethodStatements || rep.Isolation.Status != api.StatusPass {
+		t.Fatalf("via=sql: %d %s", r.Status, r.Body)
 	}
 	if !strings.Contains(rep.Isolation.RunsAs, "not with the dashboard publisher's") {
 		t.Errorf("runs_as: %q", rep.Isolation.RunsAs)
 	}
-	c.do(t, http.MethodGet, api.PathDoctor+"?"+api.QueryIsolation+"=1&"+api.QueryVia+"=odbc", nil, false).apiError(t, http.StatusBadRequest, "bad_request")
+	c.Do(http.MethodGet, api.PathDoctor+"?"+api.QueryIsolation+"=1&"+api.QueryVia+"=odbc", nil).APIError(t, http.StatusBadRequest, "bad_request")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"embedlab/backend/lab"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 )
 
@@ -15,12 +16,11 @@ import (
 // through the app, which drives the emulator in-process; a participant who
 // goes to the emulator directly cannot undo it.
 func TestFaultLabDrivesTheEmulatorWithoutItsAdminKey(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{lab: true})
-	admin := f.client()
-	admin.login(t, "admin", "admin-demo-pass")
+	f := serve(t, nil)
+	admin := f.signedIn(t, testkit.Admin)
 
-	if r := admin.do(t, http.MethodPost, api.PathLabToggle, api.LabSet{ID: lab.ClockSkew, On: true}, true); r.status != http.StatusOK {
-		t.Fatalf("trainer's clock-skew toggle: %d %s", r.status, r.body)
+	if r := admin.Do(http.MethodPost, api.PathLabToggle, api.LabSet{ID: lab.ClockSkew, On: true}); r.Status != http.StatusOK {
+		t.Fatalf("trainer's clock-skew toggle: %d %s", r.Status, r.Body)
 	}
 	if got := f.em.Faults().ClockSkewSeconds; got != -7200 {
 		t.Fatalf("after the trainer's toggle the emulator's skew is %d s, want -7200", got)
@@ -46,8 +46,8 @@ func TestFaultLabDrivesTheEmulatorWithoutItsAdminKey(t *testing.T) {
 		t.Fatalf("a participant's keyless call changed the skew to %d s", got)
 	}
 
-	if r := admin.do(t, http.MethodPost, api.PathLabReset, struct{}{}, true); r.status != http.StatusOK {
-		t.Fatalf("trainer's lab reset: %d %s", r.status, r.body)
+	if r := admin.Do(http.MethodPost, api.PathLabReset, struct{}{}); r.Status != http.StatusOK {
+		t.Fatalf("trainer's lab reset: %d %s", r.Status, r.Body)
 	}
 	if got := f.em.Faults().ClockSkewSeconds; got != 0 {
 		t.Fatalf("after the trainer's reset the skew is %d s", got)

@@ -26,6 +26,7 @@ import (
 
 	"embedlab/backend/broker"
 	"embedlab/backend/emulator"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
@@ -41,31 +42,22 @@ func fastBroker(mod func(*broker.Config)) func(*broker.Config) {
 	}
 }
 
-// loggedIn is a client signed in as admin, who may act as every viewer.
-func (f *fixture) loggedIn(t *testing.T) *client {
+// embedToken asks for viewer's token as c.
+func embedToken(t *testing.T, c *testkit.Client, viewer string) (testkit.Reply, api.EmbedToken) {
 	t.Helper()
-	c := f.client()
-	if r := c.login(t, "admin", "admin-demo-pass"); r.status != http.StatusOK {
-		t.Fatalf("login: %d %s", r.status, r.body)
-	}
-	return c
-}
-
-func (c *client) embedToken(t *testing.T, viewer string) (reply, api.EmbedToken) {
-	t.Helper()
-	r := c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer="+viewer, nil, false)
+	r := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer="+viewer, nil)
 	var tok api.EmbedToken
-	if r.status == http.StatusOK {
-		r.json(t, &tok)
+	if r.Status == http.StatusOK {
+		r.JSON(t, &tok)
 	}
 	return r, tok
 }
 
 // failure checks what the user is told: the status, the code, a message
 // naming the cause and a fix saying what to do.
-func failure(t *testing.T, r reply, status int, code, cause, fix string) api.Error {
+func failure(t *testing.T, r testkit.Reply, status int, code, cause, fix string) api.Error {
 	t.Helper()
-	e := r.apiError(t, status, code)
+	e := r.APIError(t, status, code)
 	if !strings.Contains(e.Message, cause) || !strings.Contains(e.Fix, fix) {
 		t.Fatalf("told %q (fix %q); want the cause %q and the fix %q", e.Message, e.Fix, cause, fix)
 	}
@@ -74,10 +66,10 @@ func failure(t *testing.T, r reply, status int, code, cause, fix string) api.Err
 
 // fresh checks that the backend answered a token for viewer from a new
 // exchange (not from the cache) and returns it.
-func fresh(t *testing.T, r reply, tok api.EmbedToken, viewer string) api.EmbedToken {
+func fresh(t *testing.T, r testkit.Reply, tok api.EmbedToken, viewer string) api.EmbedToken {
 	t.Helper()
-	if r.status != http.StatusOK {
-		t.Fatalf("after the fault cleared: %d %s", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("after the fault cleared: %d %s", r.Status, r.Body)
 	}
 	if tok.FromCache || tok.Viewer.ID != viewer || len(tok.Trace) < 3 {
 		t.Fatalf("after the fault cleared: from cache %v, viewer %s, %d trace steps; want a fresh exchange for %s",
@@ -97,11 +89,7 @@ func loads(t *testing.T, em *emulator.Emulator, token, viewer string) {
 
 func render(t *testing.T, em *emulator.Emulator, token string) (int, string) {
 	t.Helper()
-	dash, _, _, err := em.Embedding()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, em.URL()+"/embed/api/dashboards/"+dash+"/render", nil)
+	req, _ := http.NewRequest(http.MethodGet, em.URL()+"/embed/api/dashboards/"+testkit.DashboardID+"/render", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -112,17 +100,6 @@ func render(t *testing.T, em *emulator.Emulator, token string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// upstream counts the emulator's token and tokeninfo calls.
-func upstream(em *emulator.Emulator) int {
-	n := 0
-	for _, e := range em.Requests(0) {
-		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
-			n++
-		}
-	}
-	return n
-}
-
 // A storm of 429s that outlasts the retries, on tokeninfo (step 2) and on
 // the token endpoint (step 3): every page load in the storm is told to wait,
 // with the workspace's Retry-After; a viewer cached before the storm is
@@ -130,11 +107,11 @@ func upstream(em *emulator.Emulator) int {
 // gets a fresh token the workspace accepts. A burst shorter than the
 // retries is absorbed: the user never knows.
 func TestFault429Storm(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(nil)})
-	c := f.loggedIn(t)
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(nil)})
+	c := f.signedIn(t, testkit.Admin)
 
 	_ = f.em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointTokenInfo, Status: 429, Count: 2, RetryAfterSeconds: 1})
-	r, tok := c.embedToken(t, "viewer-amer")
+	r, tok := embedToken(t, c, "viewer-amer")
 	loads(t, f.em, fresh(t, r, tok, "viewer-amer").Token, "viewer-amer")
 
 	for _, tc := range []struct{ endpoint, viewer string }{
@@ -143,18 +120,18 @@ func TestFault429Storm(t *testing.T) {
 	} {
 		_ = f.em.InjectFault(emulator.Fault{Endpoint: tc.endpoint, Status: 429, Count: 1000, RetryAfterSeconds: 2})
 		for range 3 {
-			r, _ := c.embedToken(t, tc.viewer)
+			r, _ := embedToken(t, c, tc.viewer)
 			e := failure(t, r, http.StatusTooManyRequests, api.CodeRateLimited, "rate limiting", "wait a few seconds")
-			if r.header.Get("Retry-After") != "2" || e.RetryAfter != 2 {
-				t.Fatalf("%s storm: Retry-After %q / %d, want the workspace's 2 s", tc.endpoint, r.header.Get("Retry-After"), e.RetryAfter)
+			if r.Header.Get("Retry-After") != "2" || e.RetryAfter != 2 {
+				t.Fatalf("%s storm: Retry-After %q / %d, want the workspace's 2 s", tc.endpoint, r.Header.Get("Retry-After"), e.RetryAfter)
 			}
 		}
-		before := upstream(f.em)
-		if r, tok := c.embedToken(t, "viewer-amer"); r.status != 200 || !tok.FromCache || upstream(f.em) != before {
-			t.Fatalf("%s storm: a cached viewer got %d (from cache %v) after %d calls", tc.endpoint, r.status, tok.FromCache, upstream(f.em)-before)
+		before := testkit.ExchangeCalls(f.em)
+		if r, tok := embedToken(t, c, "viewer-amer"); r.Status != 200 || !tok.FromCache || testkit.ExchangeCalls(f.em) != before {
+			t.Fatalf("%s storm: a cached viewer got %d (from cache %v) after %d calls", tc.endpoint, r.Status, tok.FromCache, testkit.ExchangeCalls(f.em)-before)
 		}
 		f.em.ResetFaults()
-		r, tok := c.embedToken(t, tc.viewer)
+		r, tok := embedToken(t, c, tc.viewer)
 		loads(t, f.em, fresh(t, r, tok, tc.viewer).Token, tc.viewer)
 	}
 }
@@ -162,8 +139,8 @@ func TestFault429Storm(t *testing.T) {
 // 5xx that outlast the retries, at each step: 502 upstream_error naming the
 // workspace's status and saying to try again; then a fresh, working token.
 func TestFault500s(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(nil)})
-	c := f.loggedIn(t)
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(nil)})
+	c := f.signedIn(t, testkit.Admin)
 	for _, tc := range []struct {
 		endpoint string
 		status   int
@@ -174,10 +151,10 @@ func TestFault500s(t *testing.T) {
 		{emulator.EndpointToken, 502, "viewer-amer"},     // step 3: the service principal token is held
 	} {
 		_ = f.em.InjectFault(emulator.Fault{Endpoint: tc.endpoint, Status: tc.status, Count: 1000})
-		r, _ := c.embedToken(t, tc.viewer)
+		r, _ := embedToken(t, c, tc.viewer)
 		failure(t, r, http.StatusBadGateway, api.CodeUpstream, "the workspace failed ("+strconv.Itoa(tc.status)+")", "try again shortly")
 		f.em.ResetFaults()
-		r, tok := c.embedToken(t, tc.viewer)
+		r, tok := embedToken(t, c, tc.viewer)
 		loads(t, f.em, fresh(t, r, tok, tc.viewer).Token, tc.viewer)
 	}
 }
@@ -188,22 +165,22 @@ func TestFault500s(t *testing.T) {
 // fresh, working token.
 func TestFaultSlowWorkspacePastTheTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) { c.Timeout, c.Attempts = timeout, 2 })})
-	c := f.loggedIn(t)
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) { c.Timeout, c.Attempts = timeout, 2 })})
+	c := f.signedIn(t, testkit.Admin)
 	for _, tc := range []struct{ endpoint, viewer string }{
 		{emulator.EndpointToken, "viewer-emea"},     // step 1
 		{emulator.EndpointTokenInfo, "viewer-apac"}, // step 2
 	} {
 		_ = f.em.InjectFault(emulator.Fault{Endpoint: tc.endpoint, DelayMS: 1000, Count: 2})
 		start := time.Now()
-		r, _ := c.embedToken(t, tc.viewer)
+		r, _ := embedToken(t, c, tc.viewer)
 		took := time.Since(start)
 		failure(t, r, http.StatusServiceUnavailable, api.CodeUnreachable, "did not answer in time", "check INSTANCE_URL")
 		if took > 2*time.Second {
 			t.Fatalf("%s: the user waited %s for the answer; the broker's timeout is %s a call", tc.endpoint, took, timeout)
 		}
 		f.em.ResetFaults()
-		r, tok := c.embedToken(t, tc.viewer)
+		r, tok := embedToken(t, c, tc.viewer)
 		loads(t, f.em, fresh(t, r, tok, tc.viewer).Token, tc.viewer)
 	}
 }
@@ -277,12 +254,12 @@ func (p *tcpProxy) stop() {
 // viewer that failed gets a fresh, working token from the same backend.
 func TestFaultConnectionRefusedThenBack(t *testing.T) {
 	var p *tcpProxy
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) {
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) {
 		p = newProxy(t, c.InstanceURL)
 		c.InstanceURL = p.url()
 	})})
-	c := f.loggedIn(t)
-	r, tok := c.embedToken(t, "viewer-amer")
+	c := f.signedIn(t, testkit.Admin)
+	r, tok := embedToken(t, c, "viewer-amer")
 	loads(t, f.em, fresh(t, r, tok, "viewer-amer").Token, "viewer-amer")
 
 	p.stop()
@@ -293,15 +270,15 @@ func TestFaultConnectionRefusedThenBack(t *testing.T) {
 		t.Fatalf("dial the stopped proxy: %v, want connection refused", err)
 	}
 	for range 2 {
-		r, _ := c.embedToken(t, "viewer-emea")
+		r, _ := embedToken(t, c, "viewer-emea")
 		failure(t, r, http.StatusServiceUnavailable, api.CodeUnreachable, "could not be reached", "check INSTANCE_URL and the network")
 	}
-	if r, tok := c.embedToken(t, "viewer-amer"); r.status != 200 || !tok.FromCache {
-		t.Fatalf("a viewer cached before the outage: %d (from cache %v)", r.status, tok.FromCache)
+	if r, tok := embedToken(t, c, "viewer-amer"); r.Status != 200 || !tok.FromCache {
+		t.Fatalf("a viewer cached before the outage: %d (from cache %v)", r.Status, tok.FromCache)
 	}
 
 	p.start()
-	r, tok = c.embedToken(t, "viewer-emea")
+	r, tok = embedToken(t, c, "viewer-emea")
 	loads(t, f.em, fresh(t, r, tok, "viewer-emea").Token, "viewer-emea")
 }
 
@@ -311,16 +288,16 @@ func TestFaultConnectionRefusedThenBack(t *testing.T) {
 // principal token, signed by a key the new workspace does not publish, is
 // refused once and replaced by itself, and the viewer gets a working token.
 func TestFaultWorkspaceRestartedOnSamePort(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(nil)})
-	c := f.loggedIn(t)
-	r, tok := c.embedToken(t, "viewer-amer")
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(nil)})
+	c := f.signedIn(t, testkit.Admin)
+	r, tok := embedToken(t, c, "viewer-amer")
 	loads(t, f.em, fresh(t, r, tok, "viewer-amer").Token, "viewer-amer")
 
 	addr := strings.TrimPrefix(f.em.URL(), "http://")
 	if err := f.em.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	r, _ = c.embedToken(t, "viewer-emea")
+	r, _ = embedToken(t, c, "viewer-emea")
 	failure(t, r, http.StatusServiceUnavailable, api.CodeUnreachable, "could not be reached", "is the emulator running?")
 
 	em, err := emulator.Start(emulator.Options{}, addr)
@@ -329,7 +306,7 @@ func TestFaultWorkspaceRestartedOnSamePort(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
 	f.em = em
-	r, tok = c.embedToken(t, "viewer-emea")
+	r, tok = embedToken(t, c, "viewer-emea")
 	tok = fresh(t, r, tok, "viewer-emea")
 	loads(t, em, tok.Token, "viewer-emea")
 	refused, renewed := false, false
@@ -352,7 +329,7 @@ func TestFaultClockSkewOfSeveralMinutes(t *testing.T) {
 		t.Run(skew.String(), func(t *testing.T) {
 			var offset atomic.Int64 // how far the test has moved both clocks on
 			now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-			f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) { c.Now = now })})
+			f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(func(c *broker.Config) { c.Now = now })})
 			advance := func(d time.Duration) {
 				offset.Add(int64(d))
 				if err := f.em.SetClockSkew(skew + time.Duration(offset.Load())); err != nil {
@@ -360,23 +337,23 @@ func TestFaultClockSkewOfSeveralMinutes(t *testing.T) {
 				}
 			}
 			advance(0)
-			c := f.loggedIn(t)
+			c := f.signedIn(t, testkit.Admin)
 
-			r, first := c.embedToken(t, "viewer-emea")
+			r, first := embedToken(t, c, "viewer-emea")
 			loads(t, f.em, fresh(t, r, first, "viewer-emea").Token, "viewer-emea")
 			if left := first.ExpiresAt.Sub(now()); left < time.Hour-30*time.Second || left > time.Hour+time.Second {
 				t.Errorf("expires_at is %s away on the backend's clock; the token works for an hour", left.Round(time.Second))
 			}
-			if r, again := c.embedToken(t, "viewer-emea"); r.status != 200 || !again.FromCache {
-				t.Fatalf("not served from the cache while far from expiry: %d (from cache %v)", r.status, again.FromCache)
+			if r, again := embedToken(t, c, "viewer-emea"); r.Status != 200 || !again.FromCache {
+				t.Fatalf("not served from the cache while far from expiry: %d (from cache %v)", r.Status, again.FromCache)
 			}
 
 			advance(time.Hour + time.Minute)
 			if status, body := render(t, f.em, first.Token); status != http.StatusUnauthorized || !strings.Contains(body, "expired") {
 				t.Fatalf("the workspace should refuse the first token as expired by now: %d %.200s", status, body)
 			}
-			r, tok := c.embedToken(t, "viewer-emea")
-			if r.status == 200 && tok.Token == first.Token {
+			r, tok := embedToken(t, c, "viewer-emea")
+			if r.Status == 200 && tok.Token == first.Token {
 				t.Fatalf("the backend served the token the workspace refuses as expired (expires_at %s, backend clock %s)",
 					first.ExpiresAt.UTC().Format(time.TimeOnly), now().UTC().Format(time.TimeOnly))
 			}
@@ -392,9 +369,9 @@ func TestFaultClockSkewOfSeveralMinutes(t *testing.T) {
 // signed the backend's service principal token, the workspace refuses it
 // and the backend replaces it by itself: the user sees a working token.
 func TestFaultSigningKeyRotation(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(nil)})
-	c := f.loggedIn(t)
-	r, amer := c.embedToken(t, "viewer-amer")
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(nil)})
+	c := f.signedIn(t, testkit.Admin)
+	r, amer := embedToken(t, c, "viewer-amer")
 	amer = fresh(t, r, amer, "viewer-amer")
 	oldKid := amer.Header.Kid
 
@@ -407,14 +384,14 @@ func TestFaultSigningKeyRotation(t *testing.T) {
 		len(set.Keys) != 2 || set.Keys[0].Kid != newKid || set.Keys[1].Kid != oldKid {
 		t.Fatalf("JWKS after the rotation: %d %s; want the new key %s and the old %s", status, body, newKid, oldKid)
 	}
-	before := upstream(f.em)
-	r, again := c.embedToken(t, "viewer-amer")
-	if r.status != 200 || !again.FromCache || again.Token != amer.Token || upstream(f.em) != before {
-		t.Fatalf("the token from before the rotation: %d, from cache %v, same %v, %d calls", r.status, again.FromCache, again.Token == amer.Token, upstream(f.em)-before)
+	before := testkit.ExchangeCalls(f.em)
+	r, again := embedToken(t, c, "viewer-amer")
+	if r.Status != 200 || !again.FromCache || again.Token != amer.Token || testkit.ExchangeCalls(f.em) != before {
+		t.Fatalf("the token from before the rotation: %d, from cache %v, same %v, %d calls", r.Status, again.FromCache, again.Token == amer.Token, testkit.ExchangeCalls(f.em)-before)
 	}
 	loads(t, f.em, again.Token, "viewer-amer")
 
-	r, emea := c.embedToken(t, "viewer-emea")
+	r, emea := embedToken(t, c, "viewer-emea")
 	emea = fresh(t, r, emea, "viewer-emea")
 	if emea.Header.Kid != newKid || !emea.Trace[0].Reused {
 		t.Fatalf("new viewer: kid %s (want %s), service principal token reused %v", emea.Header.Kid, newKid, emea.Trace[0].Reused)
@@ -425,7 +402,7 @@ func TestFaultSigningKeyRotation(t *testing.T) {
 	// (oldKid) is no longer published.
 	_, _ = f.em.RotateKeys()
 	_, _ = f.em.RotateKeys()
-	r, apac := c.embedToken(t, "viewer-apac")
+	r, apac := embedToken(t, c, "viewer-apac")
 	apac = fresh(t, r, apac, "viewer-apac")
 	loads(t, f.em, apac.Token, "viewer-apac")
 	if len(apac.Trace) != 5 || apac.Trace[1].Status != http.StatusUnauthorized || apac.Trace[2].Reused {
@@ -441,16 +418,12 @@ func TestFaultSigningKeyRotation(t *testing.T) {
 // cached before stay served. When the secret is valid again, the same
 // backend gets fresh, working tokens: the failures were not cached.
 func TestFaultSecretRevokedMidRun(t *testing.T) {
-	f := newFixtureWith(t, fixtureOptions{brokerConfig: fastBroker(nil)})
-	_, id, secret, err := f.em.Embedding()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, fixtureOptions{brokerConfig: fastBroker(nil)})
 	setSecret := func(s string) {
 		t.Helper()
 		if err := f.em.Update(func(st *emulator.State) {
 			for i := range st.ServicePrincipals {
-				if st.ServicePrincipals[i].ApplicationID == id {
+				if st.ServicePrincipals[i].ApplicationID == testkit.EmbedderID {
 					st.ServicePrincipals[i].Secret = s
 				}
 			}
@@ -458,31 +431,31 @@ func TestFaultSecretRevokedMidRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := f.loggedIn(t)
-	r, amer := c.embedToken(t, "viewer-amer")
+	c := f.signedIn(t, testkit.Admin)
+	r, amer := embedToken(t, c, "viewer-amer")
 	loads(t, f.em, fresh(t, r, amer, "viewer-amer").Token, "viewer-amer")
 
 	setSecret("dosedemo0revoked0secret0000000")
-	r, _ = c.embedToken(t, "viewer-emea") // step 3 refused
+	r, _ = embedToken(t, c, "viewer-emea") // step 3 refused
 	e := failure(t, r, http.StatusBadGateway, api.CodeBadSecret, "refused the service principal's credentials", "SERVICE_PRINCIPAL_SECRET")
 	if !strings.Contains(e.Message, "step 3") {
 		t.Errorf("message %q does not say which step failed", e.Message)
 	}
 	_, _ = f.em.RotateKeys() // retire the service principal token: step 1 is needed
 	_, _ = f.em.RotateKeys()
-	r, _ = c.embedToken(t, "viewer-emea")
+	r, _ = embedToken(t, c, "viewer-emea")
 	e = failure(t, r, http.StatusBadGateway, api.CodeBadSecret, "refused the service principal's credentials", "the secret may be revoked")
 	if !strings.Contains(e.Message, "step 1") {
 		t.Errorf("message %q does not say which step failed", e.Message)
 	}
-	if r, tok := c.embedToken(t, "viewer-amer"); r.status != 200 || !tok.FromCache {
-		t.Fatalf("a viewer cached before the revocation: %d (from cache %v)", r.status, tok.FromCache)
+	if r, tok := embedToken(t, c, "viewer-amer"); r.Status != 200 || !tok.FromCache {
+		t.Fatalf("a viewer cached before the revocation: %d (from cache %v)", r.Status, tok.FromCache)
 	}
 
-	setSecret(secret)
-	r, tok := c.embedToken(t, "viewer-emea")
+	setSecret(testkit.EmbedderSecret)
+	r, tok := embedToken(t, c, "viewer-emea")
 	loads(t, f.em, fresh(t, r, tok, "viewer-emea").Token, "viewer-emea")
-	r, tok = c.embedToken(t, "viewer-apac")
+	r, tok = embedToken(t, c, "viewer-apac")
 	loads(t, f.em, fresh(t, r, tok, "viewer-apac").Token, "viewer-apac")
 }
 

@@ -4,18 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"embedlab/backend/viewers"
+	"embedlab/backend/testkit"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
-// manyViewers is a viewers file with n viewers, all for the user admin.
-func manyViewers(t *testing.T, n int) *viewers.Set {
+// manyViewers writes a viewers file with n viewers, all for the user admin,
+// and returns its path.
+func manyViewers(t *testing.T, n int) string {
 	t.Helper()
 	type entry struct {
 		ID            string   `json:"id"`
@@ -29,11 +32,11 @@ func manyViewers(t *testing.T, n int) *viewers.Set {
 			ExternalValue: fmt.Sprintf("V%04d", i), Users: []string{"admin"}})
 	}
 	b, _ := json.Marshal(map[string]any{"viewers": es})
-	s, err := viewers.Parse("load.json", b)
-	if err != nil {
+	path := filepath.Join(t.TempDir(), "load.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return path
 }
 
 // 1,000 distinct viewers ask for tokens at once through the upstream rate
@@ -42,15 +45,15 @@ func manyViewers(t *testing.T, n int) *viewers.Set {
 // own value, and no token is returned twice.
 func TestThousandViewersAtOnce(t *testing.T) {
 	const n = 1000
-	f := newFixtureWith(t, fixtureOptions{viewers: manyViewers(t, n), rate: 100})
+	f := serve(t, map[string]string{"EMBEDLAB_VIEWERS_FILE": manyViewers(t, n), "EMBEDLAB_UPSTREAM_RATE": "100"})
 	// The workspace's own limit matches the broker's pace.
 	if err := f.em.SetRateLimit(120); err != nil {
 		t.Fatal(err)
 	}
-	c := f.client()
-	c.http.Transport = &http.Transport{MaxConnsPerHost: 128, MaxIdleConnsPerHost: 128}
-	if r := c.login(t, "admin", "admin-demo-pass"); r.status != 200 {
-		t.Fatalf("login: %d %s", r.status, r.body)
+	c := f.client(t)
+	c.HTTP.Transport = &http.Transport{MaxConnsPerHost: 128, MaxIdleConnsPerHost: 128}
+	if r := c.Login(testkit.Admin); r.Status != 200 {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 
 	type result struct {
@@ -70,7 +73,7 @@ func TestThousandViewersAtOnce(t *testing.T) {
 			defer func() { results[i] = res }()
 			for attempt := 0; ; attempt++ {
 				req, _ := http.NewRequest(http.MethodGet, f.url+api.PathEmbedToken+"?viewer="+id, nil)
-				hr, err := c.http.Do(req)
+				hr, err := c.HTTP.Do(req)
 				if err != nil {
 					res.err = err.Error()
 					return

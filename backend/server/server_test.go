@@ -1,84 +1,66 @@
 package server_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"embedlab/backend/broker"
-	"embedlab/backend/doctor"
 	"embedlab/backend/emulator"
-	"embedlab/backend/lab"
 	"embedlab/backend/server"
 	"embedlab/backend/session"
+	"embedlab/backend/testkit"
 	"embedlab/backend/viewers"
 	"embedlab/shared/api"
 	"embedlab/shared/wire"
 )
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // fixture is the whole backend against a real emulator, and everything any
 // client saw or the server logged, for the leak check.
 type fixture struct {
-	em     *emulator.Emulator
-	url    string
-	log    *syncBuf
-	seen   *syncBuf
-	secret string
+	em   *emulator.Emulator
+	url  string
+	log  *testkit.Buffer
+	seen *testkit.Buffer
+	// out is what serve printed on the terminal (serve only).
+	out *testkit.Buffer
 }
 
-func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, fixtureOptions{}) }
+// serve is embedlab as `embedlab serve` runs it with env (testkit.Serve):
+// every setting a user has is set this way.
+func serve(t *testing.T, env map[string]string) *fixture {
+	t.Helper()
+	a := testkit.Serve(t, env)
+	return watch(t, &fixture{em: a.Emulator, url: a.URL, log: a.Log, seen: &testkit.Buffer{}, out: a.Out})
+}
 
-// fixtureOptions change the fixture for one test.
+// fixtureOptions are what no user sets, for the tests that need the
+// server wired by hand (newFixture).
 type fixtureOptions struct {
-	viewers *viewers.Set // default: the bundled viewers
-	rate    float64      // the broker's upstream rate; default 1000/s
-	// brokerConfig, when set, changes the broker's configuration last.
+	// em is the workspace; nil starts a new emulator.
+	em *emulator.Emulator
+	// brokerConfig, when set, changes the broker's configuration last:
+	// its retries, timeouts and clock.
 	brokerConfig func(*broker.Config)
-	// lab wires the fault lab and the workshop to the emulator.
-	lab bool
 	// settings, when set, changes the server's settings last.
 	settings func(*server.Settings)
-	// doctor serves GET /api/doctor (routes_doctor.go).
-	doctor bool
 }
 
-func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
+// newFixture wires the server by hand, the emulator's embedder as its
+// service principal, the bundled users and viewers, and an upstream rate
+// of 1000/s; use serve unless o sets what only this wiring can.
+func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
-	if o.viewers == nil {
-		o.viewers = viewers.Default()
+	em := o.em
+	if em == nil {
+		em = testkit.Emulator(t, emulator.Options{})
 	}
-	if o.rate == 0 {
-		o.rate = 1000
-	}
-	em, err := emulator.Start(emulator.Options{}, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = em.Shutdown(context.Background()) })
-	dash, id, secret, err := em.Embedding()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := broker.Config{InstanceURL: em.URL(), ClientID: id, ClientSecret: secret, Rate: o.rate}
+	cfg := broker.Config{InstanceURL: em.URL(), ClientID: testkit.EmbedderID, ClientSecret: testkit.EmbedderSecret, Rate: 1000}
 	if o.brokerConfig != nil {
 		o.brokerConfig(&cfg)
 	}
@@ -90,115 +72,78 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
-	var doc *doctor.Doctor
-	if o.doctor {
-		doc = doctor.New(doctor.Config{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, ClientID: id, ClientSecret: secret,
-			Emulated: true, Viewers: o.viewers})
-	}
+	logs := &testkit.Buffer{}
 	deps := server.Deps{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: o.viewers, Broker: brk, Doctor: doc,
-		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: dash, Emulated: true, DemoUsers: true},
-	}
-	if o.lab {
-		l, ws, st, err := lab.Wire(em, lab.Options{ClientID: id, DashboardID: dash, ProgressFile: filepath.Join(t.TempDir(), "workshop.db")}, brk.Forget)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		deps.Lab, deps.Workshop = l, ws
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
+		Settings: server.Settings{InstanceURL: em.URL(), WorkspaceID: em.WorkspaceID(), DashboardID: testkit.DashboardID, Emulated: true, DemoUsers: true},
 	}
 	if o.settings != nil {
 		o.settings(&deps.Settings)
 	}
-	srv := server.New(deps)
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(server.New(deps))
 	t.Cleanup(ts.Close)
-	f := &fixture{em: em, url: ts.URL, log: logs, seen: &syncBuf{}, secret: secret}
+	return watch(t, &fixture{em: em, url: ts.URL, log: logs, seen: &testkit.Buffer{}})
+}
+
+// watch checks f for leaks when the test ends.
+func watch(t *testing.T, f *fixture) *fixture {
 	t.Cleanup(func() { f.checkNoLeak(t) })
 	return f
 }
 
-type client struct {
-	f    *fixture
-	http *http.Client
-	csrf string
+// client is a new browser of the app; what it is answered goes to the
+// leak check.
+func (f *fixture) client(t *testing.T) *testkit.Client {
+	c := testkit.NewClient(t, f.url)
+	c.Seen = f.seen
+	return c
 }
 
-func (f *fixture) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{f: f, http: &http.Client{Jar: jar}}
-}
-
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c *client) do(t *testing.T, method, path string, body any, csrf bool) reply {
+// signedIn is a client signed in as u.
+func (f *fixture) signedIn(t *testing.T, u testkit.User) *testkit.Client {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
+	c := f.client(t)
+	if r := c.Login(u); r.Status != http.StatusOK {
+		t.Fatalf("sign in as %s: %d %s", u.Name, r.Status, r.Body)
 	}
-	req, _ := http.NewRequest(method, c.f.url+path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if csrf {
-		req.Header.Set(api.HeaderCSRF, c.csrf)
-	}
-	res, err := c.http.Do(req)
+	return c
+}
+
+// withoutCSRF is c's session without its CSRF token.
+func withoutCSRF(c *testkit.Client) *testkit.Client {
+	d := *c
+	d.CSRF = ""
+	return &d
+}
+
+// send sends a prepared request with c's cookies; the answer goes to the
+// leak check.
+func send(t *testing.T, c *testkit.Client, req *http.Request) testkit.Reply {
+	t.Helper()
+	res, err := c.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	for k, v := range res.Header {
-		c.f.seen.Write([]byte(k + ": " + strings.Join(v, ",") + "\n"))
+		io.WriteString(c.Seen, k+": "+strings.Join(v, ",")+"\n")
 	}
-	c.f.seen.Write(b)
-	return reply{res.StatusCode, res.Header, b}
-}
-
-func (r reply) json(t *testing.T, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("%d: not JSON: %s", r.status, r.body)
-	}
-}
-
-// apiError checks the error shape {error, message, request_id}.
-func (r reply) apiError(t *testing.T, status int, code string) api.Error {
-	t.Helper()
-	var e api.Error
-	r.json(t, &e)
-	if r.status != status || e.Error != code || e.Message == "" || e.RequestID == "" {
-		t.Fatalf("got %d %s, want %d %q with a message and a request id", r.status, r.body, status, code)
-	}
-	return e
-}
-
-func (c *client) login(t *testing.T, user, password string) reply {
-	t.Helper()
-	r := c.do(t, http.MethodPost, api.PathSession, api.LoginRequest{Name: user, Password: password}, false)
-	if r.status == http.StatusOK {
-		var s api.Session
-		r.json(t, &s)
-		c.csrf = s.CSRFToken
-	}
-	return r
+	c.Seen.Write(b)
+	return testkit.Reply{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+`)
 
 // checkNoLeak: neither the secret nor any all-apis token appears in any
-// response body, header or log line of the test.
+// response body, header, log line or terminal output of the test.
 func (f *fixture) checkNoLeak(t *testing.T) {
-	for name, text := range map[string]string{"responses": f.seen.String(), "logs": f.log.String()} {
-		if strings.Contains(text, f.secret) {
+	texts := map[string]string{"responses": f.seen.String(), "logs": f.log.String()}
+	if f.out != nil {
+		texts["terminal output"] = f.out.String()
+	}
+	for name, text := range texts {
+		if strings.Contains(text, testkit.EmbedderSecret) {
 			t.Errorf("the service principal secret is in the %s", name)
 		}
 		for _, m := range jwtRE.FindAllStringSubmatch(text, -1) {
@@ -211,134 +156,120 @@ func (f *fixture) checkNoLeak(t *testing.T) {
 }
 
 func TestLoginViewersAndTokens(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.login(t, "ada", "wrong-password").apiError(t, http.StatusUnauthorized, "bad_credentials")
-	c.do(t, http.MethodGet, api.PathViewers, nil, false).apiError(t, http.StatusUnauthorized, "no_session")
-	if r := c.login(t, "ada", "ada-demo-pass"); r.status != http.StatusOK {
-		t.Fatalf("login: %d %s", r.status, r.body)
+	f := serve(t, nil)
+	c := f.client(t)
+	c.Login(testkit.User{Name: "ada", Password: "wrong-password"}).APIError(t, http.StatusUnauthorized, "bad_credentials")
+	c.Do(http.MethodGet, api.PathViewers, nil).APIError(t, http.StatusUnauthorized, "no_session")
+	if r := c.Login(testkit.Ada); r.Status != http.StatusOK {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
 	var vs api.Viewers
-	c.do(t, http.MethodGet, api.PathViewers, nil, false).json(t, &vs)
+	c.Do(http.MethodGet, api.PathViewers, nil).JSON(t, &vs)
 	if len(vs.Viewers) != 2 {
 		t.Fatalf("ada's viewers = %+v", vs)
 	}
 
 	var tok api.EmbedToken
-	r := c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
-	r.json(t, &tok)
-	if r.status != 200 || tok.Claims.CustomClaim != wire.CustomClaim("EMEA", "viewer-emea", tok.Claims.AuthorizationDetails[2].ResourceName[len("workspaces/1234567890123456/dashboards/"):]) ||
+	r := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	r.JSON(t, &tok)
+	if r.Status != 200 || tok.Claims.CustomClaim != wire.CustomClaim("EMEA", "viewer-emea", tok.Claims.AuthorizationDetails[2].ResourceName[len("workspaces/1234567890123456/dashboards/"):]) ||
 		tok.FromCache || len(tok.Trace) != 3 || tok.Viewer.ExternalValue != "EMEA" {
-		t.Fatalf("token: %d %+v", r.status, tok)
+		t.Fatalf("token: %d %+v", r.Status, tok)
 	}
-	if !strings.Contains(r.header.Get("Cache-Control"), "no-store") {
-		t.Fatalf("token answer is cacheable: %q", r.header.Get("Cache-Control"))
+	if !strings.Contains(r.Header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("token answer is cacheable: %q", r.Header.Get("Cache-Control"))
 	}
 	for i := 0; i < 5; i++ {
-		c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false).json(t, &tok)
+		c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil).JSON(t, &tok)
 	}
 	if !tok.FromCache {
 		t.Fatal("repeat loads were not served from the cache")
 	}
-	calls := 0
-	for _, e := range f.em.Requests(0) {
-		if e.Path == wire.PathToken || strings.HasSuffix(e.Path, "/tokeninfo") {
-			calls++
-		}
-	}
-	if calls != 3 {
+	if calls := testkit.ExchangeCalls(f.em); calls != 3 {
 		t.Fatalf("6 page loads cost %d upstream calls, want 3", calls)
 	}
 
 	// Another user's viewer and an unknown viewer are refused alike.
-	a := c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-apac", nil, false).apiError(t, http.StatusForbidden, api.CodeForbiddenViewer)
-	b := c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=no-such-viewer", nil, false).apiError(t, http.StatusForbidden, api.CodeForbiddenViewer)
+	a := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-apac", nil).APIError(t, http.StatusForbidden, api.CodeForbiddenViewer)
+	b := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=no-such-viewer", nil).APIError(t, http.StatusForbidden, api.CodeForbiddenViewer)
 	if a.Message != b.Message {
 		t.Fatalf("refusals differ, which lets ids be probed: %q vs %q", a.Message, b.Message)
 	}
 	// The browser cannot choose a value: an extra parameter changes nothing.
-	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea&external_value=APAC", nil, false).json(t, &tok)
+	c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea&external_value=APAC", nil).JSON(t, &tok)
 	if tok.Viewer.ExternalValue != "EMEA" || !strings.Contains(tok.Claims.CustomClaim, ":EMEA:") {
 		t.Fatalf("the browser chose a value: %+v", tok.Claims.CustomClaim)
 	}
-	c.do(t, http.MethodGet, api.PathEmbedToken, nil, false).apiError(t, http.StatusBadRequest, "bad_request")
+	c.Do(http.MethodGet, api.PathEmbedToken, nil).APIError(t, http.StatusBadRequest, "bad_request")
 }
 
 func TestCSRFAndLogout(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.login(t, "grace", "grace-demo-pass")
-	c.do(t, http.MethodDelete, api.PathSession, nil, false).apiError(t, http.StatusForbidden, "csrf")
-	if r := c.do(t, http.MethodGet, api.PathViewers, nil, false); r.status != 200 {
+	f := serve(t, nil)
+	c := f.signedIn(t, testkit.Grace)
+	withoutCSRF(c).Do(http.MethodDelete, api.PathSession, nil).APIError(t, http.StatusForbidden, "csrf")
+	if r := c.Do(http.MethodGet, api.PathViewers, nil); r.Status != 200 {
 		t.Fatal("a refused logout ended the session")
 	}
-	if r := c.do(t, http.MethodDelete, api.PathSession, nil, true); r.status != http.StatusNoContent {
-		t.Fatalf("logout: %d %s", r.status, r.body)
+	if r := c.Do(http.MethodDelete, api.PathSession, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
 	}
-	c.do(t, http.MethodGet, api.PathViewers, nil, false).apiError(t, http.StatusUnauthorized, "no_session")
+	c.Do(http.MethodGet, api.PathViewers, nil).APIError(t, http.StatusUnauthorized, "no_session")
 }
 
 func TestUpstreamFailuresAreDiagnosed(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.login(t, "admin", "admin-demo-pass")
+	f := serve(t, nil)
+	c := f.signedIn(t, testkit.Admin)
 	_ = f.em.InjectFault(emulator.Fault{Endpoint: emulator.EndpointToken, Status: 401, Count: 1})
-	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-apac", nil, false).apiError(t, http.StatusBadGateway, api.CodeBadSecret)
+	c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-apac", nil).APIError(t, http.StatusBadGateway, api.CodeBadSecret)
 	if err := f.em.Update(func(s *emulator.State) { s.Dashboards[0].CanRun = nil }); err != nil {
 		t.Fatal(err)
 	}
-	e := c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-amer", nil, false).apiError(t, http.StatusBadGateway, api.CodeNoCanRun)
+	e := c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-amer", nil).APIError(t, http.StatusBadGateway, api.CodeNoCanRun)
 	if !strings.Contains(e.Fix, "CAN RUN") {
 		t.Fatalf("fix = %q", e.Fix)
 	}
 	if err := f.em.Update(func(s *emulator.State) { s.Dashboards[0].Published = false }); err != nil {
 		t.Fatal(err)
 	}
-	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-amer", nil, false).apiError(t, http.StatusBadGateway, api.CodeUnknownDashboard)
+	c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-amer", nil).APIError(t, http.StatusBadGateway, api.CodeUnknownDashboard)
 }
 
 func TestAPIRefusesBadRequests(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.do(t, http.MethodGet, "/api/no-such-route", nil, false).apiError(t, http.StatusNotFound, "not_found")
+	f := serve(t, nil)
+	c := f.client(t)
+	c.Do(http.MethodGet, "/api/no-such-route", nil).APIError(t, http.StatusNotFound, "not_found")
 	big := map[string]string{"name": "ada", "password": strings.Repeat("x", 100<<10)}
-	if r := c.do(t, http.MethodPost, api.PathSession, big, false); r.status != http.StatusRequestEntityTooLarge && r.status != http.StatusBadRequest {
-		t.Fatalf("huge login body: %d", r.status)
+	if r := c.Do(http.MethodPost, api.PathSession, big); r.Status != http.StatusRequestEntityTooLarge && r.Status != http.StatusBadRequest {
+		t.Fatalf("huge login body: %d", r.Status)
 	}
 	req, _ := http.NewRequest(http.MethodPost, f.url+api.PathSession, strings.NewReader("name=ada&password=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if r := send(t, c, req); r.Status != http.StatusUnsupportedMediaType {
+		t.Fatalf("form login: %d", r.Status)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusUnsupportedMediaType {
-		t.Fatalf("form login: %d", res.StatusCode)
-	}
-	r := c.do(t, http.MethodGet, "/", nil, false)
-	csp := r.header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "'wasm-unsafe-eval'") || !strings.Contains(csp, "frame-src "+f.em.URL()) || r.header.Get("X-Frame-Options") != "DENY" {
+	r := c.Do(http.MethodGet, "/", nil)
+	csp := r.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "'wasm-unsafe-eval'") || !strings.Contains(csp, "frame-src "+f.em.URL()) || r.Header.Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("page headers: CSP %q", csp)
 	}
 }
 
 func TestMetrics(t *testing.T) {
-	f := newFixture(t)
-	c := f.client()
-	c.login(t, "ada", "ada-demo-pass")
-	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
-	c.do(t, http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil, false)
-	r := c.do(t, http.MethodGet, api.PathMetrics, nil, false)
+	f := serve(t, nil)
+	c := f.signedIn(t, testkit.Ada)
+	c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	c.Do(http.MethodGet, api.PathEmbedToken+"?viewer=viewer-emea", nil)
+	r := c.Do(http.MethodGet, api.PathMetrics, nil)
 	for _, want := range []string{"embedlab_token_requests_total 2", "embedlab_token_cache_hits_total 1",
 		`embedlab_upstream_calls_total{step="tokeninfo"} 1`, `embedlab_upstream_calls_total{step="scoped_token"} 1`,
 		"embedlab_token_cache_entries 1"} {
-		if !strings.Contains(string(r.body), want) {
+		if !strings.Contains(string(r.Body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
 	// One prefix for embedlab's own metrics, the Go runtime's as Prometheus
 	// names them; the step is a label, never part of a name.
-	for _, line := range strings.Split(string(r.body), "\n") {
+	for _, line := range strings.Split(string(r.Body), "\n") {
 		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
 			name, _, _ = strings.Cut(name, " ")
 			if !strings.HasPrefix(name, "embedlab_") && !strings.HasPrefix(name, "go_") || strings.Contains(name, "tokeninfo") {

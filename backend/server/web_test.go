@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,21 +15,22 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"embedlab/backend/broker"
+	"embedlab/backend/emulator"
 	"embedlab/backend/server"
-	"embedlab/backend/session"
-	"embedlab/backend/viewers"
+	"embedlab/backend/testkit"
 )
 
-// webDir is a temporary web/ with a small fake Wasm and its encoded forms.
+// webDir is a temporary web/ with a small fake Wasm and its encoded forms,
+// and the workspace its servers use.
 type webDir struct {
 	dir string
 	raw []byte
+	em  *emulator.Emulator
 }
 
 func newWebDir(t *testing.T) *webDir {
 	t.Helper()
-	w := &webDir{dir: t.TempDir(), raw: append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte("embedlab wasm "), 500)...)}
+	w := &webDir{dir: t.TempDir(), em: testkit.Emulator(t, emulator.Options{}), raw: append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte("embedlab wasm "), 500)...)}
 	w.write(t, "app.wasm", w.raw)
 	var gz, br bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -62,25 +61,13 @@ func (w *webDir) file(t *testing.T, name string) []byte {
 	return b
 }
 
-// startWeb serves the app with webDir, without a workspace: the static
-// files and the pages need none.
-func startWeb(t *testing.T, dir, version string) string {
+// startWeb serves the app with the web files of dir (Settings.WebDir) and
+// the go-app version given (Settings.Version, "" to derive it): settings
+// no env var sets, so the fixture wires the server by hand. Servers of one
+// workspace em (nil: a new one) differ only by their files and version.
+func startWeb(t *testing.T, em *emulator.Emulator, dir, version string) string {
 	t.Helper()
-	brk, err := broker.New(broker.Config{InstanceURL: "http://127.0.0.1:1", ClientID: "id", ClientSecret: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := session.New(session.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(server.Deps{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: sessions, Viewers: viewers.Default(), Broker: brk,
-		Settings: server.Settings{InstanceURL: "http://127.0.0.1:1", Emulated: true, WebDir: dir, Version: version},
-	})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts.URL
+	return newFixture(t, fixtureOptions{em: em, settings: func(s *server.Settings) { s.WebDir, s.Version = dir, version }}).url
 }
 
 // get asks with an explicit Accept-Encoding, so the client hands back the
@@ -106,7 +93,7 @@ func get(t *testing.T, method, url, acceptEncoding string, header ...string) (*h
 
 func TestWasmIsServedPrecompressed(t *testing.T) {
 	w := newWebDir(t)
-	base := startWeb(t, w.dir, "")
+	base := startWeb(t, w.em, w.dir, "")
 	for _, tc := range []struct {
 		accept, want string // want: the Content-Encoding, "" for none
 	}{
@@ -151,7 +138,7 @@ func TestWasmIsServedPrecompressed(t *testing.T) {
 
 func TestWasmValidatorsAndHead(t *testing.T) {
 	w := newWebDir(t)
-	base := startWeb(t, w.dir, "")
+	base := startWeb(t, w.em, w.dir, "")
 	url := base + "/web/app.wasm"
 
 	tags := map[string]string{}
@@ -172,7 +159,7 @@ func TestWasmValidatorsAndHead(t *testing.T) {
 		t.Fatalf("gzip's ETag revalidated the br answer: %d", res.StatusCode)
 	}
 	// The ETag is a hash of the bytes: the same on every start and replica.
-	if res, _ := get(t, http.MethodGet, startWeb(t, w.dir, "")+"/web/app.wasm", "br"); res.Header.Get("ETag") != tags["br"] {
+	if res, _ := get(t, http.MethodGet, startWeb(t, w.em, w.dir, "")+"/web/app.wasm", "br"); res.Header.Get("ETag") != tags["br"] {
 		t.Fatal("another server of the same files gave another ETag")
 	}
 
@@ -189,7 +176,7 @@ func TestWasmValidatorsAndHead(t *testing.T) {
 
 func TestWasmFallsBack(t *testing.T) {
 	w := newWebDir(t)
-	base := startWeb(t, w.dir, "")
+	base := startWeb(t, w.em, w.dir, "")
 	url := base + "/web/app.wasm"
 
 	// An encoded file older than app.wasm is left from another build.
@@ -229,7 +216,7 @@ func TestWebFiles(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(w.dir, "link.txt")); err != nil {
 		t.Fatal(err)
 	}
-	base := startWeb(t, w.dir, "")
+	base := startWeb(t, w.em, w.dir, "")
 	res, body := get(t, http.MethodGet, base+"/web/style.css", "br, gzip")
 	if res.StatusCode != 200 || string(body) != "body{margin:0}" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") ||
 		res.Header.Get("Content-Encoding") != "" || res.Header.Get("Cache-Control") != "no-cache" {
@@ -252,7 +239,7 @@ func TestWebDirDefaultsToTheWorkingDirectory(t *testing.T) {
 	w := &webDir{dir: filepath.Join(root, "web")}
 	w.write(t, "app.wasm", []byte("\x00asm\x01\x00\x00\x00"))
 	t.Chdir(root)
-	base := startWeb(t, "", "")
+	base := startWeb(t, nil, "", "")
 	t.Chdir(t.TempDir()) // the directory was resolved once, at start
 	if res, body := get(t, http.MethodGet, base+"/web/app.wasm", "br"); res.StatusCode != 200 || string(body) != "\x00asm\x01\x00\x00\x00" {
 		t.Fatalf("./web/app.wasm: %d", res.StatusCode)
@@ -277,29 +264,29 @@ func appVersion(t *testing.T, base string) string {
 
 func TestVersionFollowsTheBuild(t *testing.T) {
 	w := newWebDir(t)
-	v1 := appVersion(t, startWeb(t, w.dir, ""))
-	if v1 == "" || v1 != appVersion(t, startWeb(t, w.dir, "")) {
+	v1 := appVersion(t, startWeb(t, w.em, w.dir, ""))
+	if v1 == "" || v1 != appVersion(t, startWeb(t, w.em, w.dir, "")) {
 		t.Fatalf("the same files gave versions %q and another", v1)
 	}
 	// A rebuilt Wasm (the encoded files are not part of the version).
 	w.write(t, "app.wasm.br", []byte("re-encoded"))
-	if v := appVersion(t, startWeb(t, w.dir, "")); v != v1 {
+	if v := appVersion(t, startWeb(t, w.em, w.dir, "")); v != v1 {
 		t.Fatal("re-encoding alone changed the version")
 	}
 	w.write(t, ".app.wasm.br.123456", []byte("a compressor's temporary file"))
-	if v := appVersion(t, startWeb(t, w.dir, "")); v != v1 {
+	if v := appVersion(t, startWeb(t, w.em, w.dir, "")); v != v1 {
 		t.Fatal("a hidden file changed the version")
 	}
 	w.write(t, "app.wasm", append(w.raw, 0))
-	v2 := appVersion(t, startWeb(t, w.dir, ""))
+	v2 := appVersion(t, startWeb(t, w.em, w.dir, ""))
 	if v2 == v1 {
 		t.Fatal("a new Wasm kept the version")
 	}
 	w.write(t, "style.css", []byte("body{margin:1px}"))
-	if v := appVersion(t, startWeb(t, w.dir, "")); v == v2 {
+	if v := appVersion(t, startWeb(t, w.em, w.dir, "")); v == v2 {
 		t.Fatal("a new style sheet kept the version")
 	}
-	if v := appVersion(t, startWeb(t, w.dir, "v-fixed")); v != "v-fixed" {
+	if v := appVersion(t, startWeb(t, w.em, w.dir, "v-fixed")); v != "v-fixed" {
 		t.Fatalf("Settings.Version was not used: %q", v)
 	}
 }
