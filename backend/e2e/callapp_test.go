@@ -70,8 +70,8 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 	}
 	browsertest.Screenshot(t, s.ctx, "emulator-authorize-consent")
 	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("username"), "ada@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"), // the workspace user's (workspace.json), not embedlab's login
+		chromedp.SendKeys(chromedp.ID("username"), testkit.WorkspaceAda.Email),
+		chromedp.SendKeys(chromedp.ID("password"), testkit.WorkspaceAda.Password),
 		chromedp.Click(chromedp.ID("allow")),
 	); err != nil {
 		t.Fatal(err)

@@ -81,7 +81,7 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	// may hold the service principal's secret or an all-apis token.
 	s.watch = watchLeaks(t, s.ctx, s.secret, out, logs)
 	seen := watchRequests(t, s.ctx)
-	s.login(t, "ada", "ada-demo-pass")
+	s.loginAs(t, testkit.Ada)
 	s.wait(t, "the viewer list", `document.querySelectorAll('#viewers a[data-viewer]').length == 2`, 60*time.Second)
 	if origin := s.eval(t, `location.origin`); origin != app {
 		t.Fatalf("the page's origin is %s, want the trainer's %s", origin, app)
@@ -141,8 +141,8 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	s.wait(t, "the workspace's sign-in page on the trainer's address",
 		`location.href.indexOf('`+workspace+`/oidc/v1/authorize') === 0 && !!document.getElementById('username')`, 30*time.Second)
 	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("username"), "ada@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), "ada-demo-pass"),
+		chromedp.SendKeys(chromedp.ID("username"), testkit.WorkspaceAda.Email),
+		chromedp.SendKeys(chromedp.ID("password"), testkit.WorkspaceAda.Password),
 		chromedp.Click(chromedp.ID("allow")),
 	); err != nil {
 		t.Fatal(err)
