@@ -36,7 +36,7 @@ test: vet app-size wasm browser
 ## minute, and for the large .lvdash.json seeds FuzzParse spent all its time
 ## minimizing one input (17 runs in 60 s; about 6,000 a second with the cap).
 FUZZTIME ?= 3s
-FUZZ_TARGETS := shared/claims:FuzzDecode shared/wire:FuzzValidateViewer shared/wire:FuzzParseCustomClaim \
+FUZZ_TARGETS := shared/claims:FuzzDecode backend/broker:FuzzPackToken shared/wire:FuzzValidateViewer shared/wire:FuzzParseCustomClaim \
 	backend/viewers:FuzzParse backend/emulator/dashboard:FuzzParse backend/emulator/dashboard:FuzzBind \
 	backend/emulator/dashboard:FuzzRowsStayWithTheirViewer
 fuzz:

@@ -277,12 +277,13 @@ func (b *Broker) cached(key string) (*Result, bool) {
 	if !ok || e.expiresAt.Sub(b.cfg.Now()) <= b.cfg.Margin {
 		return nil, false
 	}
-	h, c, err := claims.Decode(e.token)
+	tok := e.tok.token()
+	h, c, err := claims.Decode(tok)
 	if err != nil {
 		return nil, false // cannot happen: it decoded when it was stored
 	}
 	return &Result{
-		Token: e.token, IssuedAt: e.issued, ExpiresAt: e.expiresAt, Header: h, Claims: c, FromCache: true,
+		Token: tok, IssuedAt: e.issued, ExpiresAt: e.expiresAt, Header: h, Claims: c, FromCache: true,
 		Trace: []api.TraceStep{{
 			Name: "cache", Reused: true,
 			Purpose: "Served from cache: this viewer's token still has more than the refresh margin left, so no call was made.",
@@ -306,7 +307,7 @@ func (b *Broker) store(key string, r *Result, gen uint64) {
 	if b.cache.gen != gen {
 		return
 	}
-	b.cache.put(key, cacheEntry{token: strings.Clone(r.Token), issued: r.IssuedAt, expiresAt: r.ExpiresAt}, b.cfg.Now().Add(b.cfg.Margin))
+	b.cache.put(key, cacheEntry{tok: packToken(r.Token), issued: r.IssuedAt, expiresAt: r.ExpiresAt}, b.cfg.Now().Add(b.cfg.Margin))
 }
 
 // Cached is how many tokens the cache holds.
