@@ -58,11 +58,19 @@ func Options(path, dir string) []chromedp.ExecAllocatorOption {
 // browser tests are part of `make test`, never silently skipped.
 func New(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
+	return NewWith(t, timeout)
+}
+
+// NewWith is New with extra allocator options after Options' own, for a
+// test that needs more of the browser, e.g. a room served by host name:
+// chromedp.Flag("host-resolver-rules", "MAP trainer.internal 10.0.0.1").
+func NewWith(t testing.TB, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	path := chromium()
 	if path == "" {
 		t.Fatal("Chromium is needed for browser tests: run `make test` (it installs Debian's chromium) or apt-get install chromium")
 	}
-	opts := Options(path, t.TempDir())
+	opts := append(Options(path, t.TempDir()), extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
