@@ -11,6 +11,11 @@ package e2e
 // backend/room_main_test.go) cannot show this: their "second machine" is
 // this machine's loopback, and the browser sees one network stack.
 //
+// Both of the README's forms are run: EMBEDLAB_ROOM_HOST=<the trainer's
+// address>, and =trainer.internal, a host name that the trainer's machine
+// resolves through a hosts file of its own and the browser through its
+// --host-resolver-rules; the journey and its checks are the same.
+//
 // It needs root and iproute2 (ip netns). Without them it skips, unless
 // EMBEDLAB_REQUIRE_NETNS=1 (.ci/run sets it), which makes it fail instead.
 
@@ -20,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -50,33 +56,59 @@ const netnsPrefix = "embedlab-e2e-"
 
 func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	m := newTrainerMachine(t)
+	m.roomJourney(t, m.addr)
+}
+
+// roomName is the host name the name form serves the room by: a
+// ".internal" name (reserved for private networks) is one that plain http
+// may carry tokens to (apps.isLoopback), as a room's emulator needs.
+const roomName = "trainer.internal"
+
+// The same room served by host name (EMBEDLAB_ROOM_HOST=trainer.internal),
+// as a trainer whose network names their machine does: serve listens on
+// every interface and names the host in every URL. The trainer's machine
+// resolves the name through its own hosts file (serve calls the emulator
+// by its URL); the participant's browser through --host-resolver-rules,
+// as the room's DNS would. Nothing outside knows the name otherwise, so a
+// URL that names the address or localhost shows up in the checks.
+func TestRoomByHostNameAcrossANetworkNamespace(t *testing.T) {
+	m := newTrainerMachine(t)
+	m.nameHost(t, roomName)
+	m.roomJourney(t, roomName, chromedp.Flag("host-resolver-rules", "MAP "+roomName+" "+m.addr))
+}
+
+// roomJourney serves the room on the trainer's machine with
+// EMBEDLAB_ROOM_HOST=host (its address, or a name that resolves to it on
+// both sides), and goes through it as a participant does from this side of
+// the link, in Chromium started with browserOpts: every URL names host.
+func (m *trainerMachine) roomJourney(t *testing.T, host string, browserOpts ...chromedp.ExecAllocatorOption) {
 	bin := buildEmbedlab(t)
-	app, out, logs := m.serve(t, bin, map[string]string{"EMBEDLAB_ROOM_HOST": m.addr, "EMBEDLAB_DATA_DIR": t.TempDir()})
-	if app != "http://"+m.addr+":3000" {
-		t.Fatalf("serve names the app %s, want http://%s:3000 (the README's room)", app, m.addr)
+	app, out, logs := m.serve(t, bin, map[string]string{"EMBEDLAB_ROOM_HOST": host, "EMBEDLAB_DATA_DIR": t.TempDir()})
+	if app != "http://"+host+":3000" {
+		t.Fatalf("serve names the app %s, want http://%s:3000 (the README's room)", app, host)
 	}
-	workspace := "http://" + m.addr + ":8000"
+	workspace := "http://" + host + ":8000"
 	if !strings.Contains(out.String(), "workspace emulator on "+workspace+" ") {
 		t.Fatalf("serve's output does not name the workspace %s:\n%s", workspace, out.String())
 	}
 
 	// The participant's laptop reaches the identity provider and an app of
-	// the Apps proxy in port form over the link, by the trainer's address.
-	idp := "http://" + m.addr + ":8002"
-	res, body := httpGet(t, idp+"/.well-known/openid-configuration")
+	// the Apps proxy in port form over the link, by the room's host.
+	idp := "http://" + host + ":8002"
+	res, body := m.httpGet(t, idp+"/.well-known/openid-configuration")
 	var disc struct {
 		Issuer string `json:"issuer"`
 	}
 	if res.StatusCode != 200 || json.Unmarshal([]byte(body), &disc) != nil || disc.Issuer != idp {
 		t.Fatalf("the identity provider from the participant's side: %d %s", res.StatusCode, body)
 	}
-	res, body = httpGet(t, "http://"+m.addr+":8003/api/whoami")
+	res, body = m.httpGet(t, "http://"+host+":8003/api/whoami")
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(res.Header.Get("WWW-Authenticate"), "databricks-apps") ||
 		!strings.Contains(body, "TOKEN_MISSING") {
 		t.Fatalf("sales-api in port form, without a token, from the participant's side: %d %v %s", res.StatusCode, res.Header, body)
 	}
 
-	s := &stack{url: app, ctx: browsertest.New(t, 4*time.Minute), secret: testkit.EmbedderSecret}
+	s := &stack{url: app, ctx: browsertest.NewWith(t, 4*time.Minute, browserOpts...), secret: testkit.EmbedderSecret}
 	// As in every e2e test: neither the browser nor serve's output and logs
 	// may hold the service principal's secret or an all-apis token.
 	s.watch = watchLeaks(t, s.ctx, s.secret, out, logs)
@@ -97,7 +129,7 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	s.open(t, "/?viewer=viewer-emea")
 	emea := s.waitRoomFrame(t, seen, "viewer-emea", regions["EMEA"])
 	if src := frameSrc(t, s); !strings.HasPrefix(src, workspace+"/") {
-		t.Fatalf("the frame's src is %q: it should be the workspace on the trainer's address, %s", src, workspace)
+		t.Fatalf("the frame's src is %q: it should be the workspace on the room's host, %s", src, workspace)
 	}
 	// Switching viewers shows the second viewer's rows, from the same place.
 	if err := s.click(`#viewers a[data-viewer="viewer-amer"]`); err != nil {
@@ -110,7 +142,11 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	if emea.Revenue == amer.Revenue {
 		t.Fatalf("EMEA and AMER both show revenue %s", emea.Revenue)
 	}
-	browsertest.Screenshot(t, s.ctx, "room-across-a-network-namespace")
+	shot := "room-across-a-network-namespace"
+	if host != m.addr {
+		shot = "room-by-host-name-across-a-network-namespace"
+	}
+	browsertest.Screenshot(t, s.ctx, shot)
 
 	// Copy works on the room's plain http origin, where the browser has no
 	// clipboard API: the inspector's "Copy token" copies AMER's token.
@@ -126,8 +162,8 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 		t.Fatalf("Copy token copied a token for %+v (%v), want AMER's", c, err)
 	}
 
-	// U2M: the browser goes to the workspace's sign-in page on the trainer's
-	// address, and comes back to the app's room URL (the redirect URI a room
+	// U2M: the browser goes to the workspace's sign-in page on the room's
+	// host, and comes back to the app's room URL (the redirect URI a room
 	// derives), signed in; a call to an app with that token answers.
 	s.open(t, "/call-app")
 	s.wait(t, "the sources", `!!document.getElementById('source-u2m')`, 30*time.Second)
@@ -138,7 +174,7 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 	if err := chromedp.Do(s.ctx, chromedp.Click(chromedp.ID("scope-sql")), chromedp.Click(chromedp.ID("u2m-sign-in"))); err != nil {
 		t.Fatal(err)
 	}
-	s.wait(t, "the workspace's sign-in page on the trainer's address",
+	s.wait(t, "the workspace's sign-in page on the room's host",
 		`location.href.indexOf('`+workspace+`/oidc/v1/authorize') === 0 && !!document.getElementById('username')`, 30*time.Second)
 	if err := chromedp.Do(s.ctx,
 		chromedp.SendKeys(chromedp.ID("username"), testkit.WorkspaceAda.Email),
@@ -155,7 +191,8 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 		t.Errorf("u2m call to sales-sql in the room: %s", got)
 	}
 
-	// Every request the browser made went to the trainer's machine.
+	// Every request the browser made went to the trainer's machine, by the
+	// room's host.
 	urls := seen.list()
 	if len(urls) < 10 {
 		t.Fatalf("the browser made only %d requests: is the request watch working? %v", len(urls), urls)
@@ -167,8 +204,8 @@ func TestRoomAcrossANetworkNamespace(t *testing.T) {
 			continue
 		}
 		hosts[p.Host]++
-		if p.Hostname() != m.addr {
-			t.Errorf("the participant's browser requested %s: only the trainer's address %s is reachable from a laptop", u, m.addr)
+		if p.Hostname() != host {
+			t.Errorf("the participant's browser requested %s: only the room's host %s reaches the trainer from a laptop", u, host)
 		}
 	}
 	t.Logf("the browser made %d requests, to %v", len(urls), hosts)
@@ -281,9 +318,20 @@ func (w *requestWatch) failures() []string {
 	return slices.Clone(w.failed)
 }
 
-func httpGet(t *testing.T, u string) (*http.Response, string) {
+// httpGet GETs u from the participant's side of the link, where the
+// room's host name (when nameHost gave one) resolves to the trainer's
+// address, as the room's DNS would resolve it; nothing else is mapped.
+func (m *trainerMachine) httpGet(t *testing.T, u string) (*http.Response, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 20 * time.Second}
+	var d net.Dialer
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if h, port, err := net.SplitHostPort(addr); err == nil && m.name != "" && h == m.name {
+			addr = net.JoinHostPort(m.addr, port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Timeout: 20 * time.Second, Transport: tr}
 	res, err := c.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s from the participant's side: %v", u, err)
@@ -295,10 +343,43 @@ func httpGet(t *testing.T, u string) (*http.Response, string) {
 
 // trainerMachine is a network namespace linked to this one by a veth
 // pair: addr is the trainer's address inside it, peer the participant's
-// address here.
+// address here, name the host name that resolves to addr (nameHost), if
+// any.
 type trainerMachine struct {
 	ns, link   string
 	addr, peer string
+	name       string
+}
+
+// netnsEtc holds the files `ip netns exec NS` bind-mounts over /etc/ for
+// the namespace NS, each namespace in a folder of its own.
+const netnsEtc = "/etc/netns"
+
+// nameHost makes name resolve to the trainer's address on the trainer's
+// machine, as the room's DNS would: a hosts file of its own in
+// /etc/netns/<ns>/, which every command run there (serve) reads as
+// /etc/hosts. The folder goes with the test.
+func (m *trainerMachine) nameHost(t *testing.T, name string) {
+	t.Helper()
+	_, err := os.Stat(netnsEtc)
+	madeEtc := errors.Is(err, os.ErrNotExist)
+	dir := filepath.Join(netnsEtc, m.ns)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		netnsUnavailable(t, "cannot give the trainer's namespace a hosts file: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove the trainer's hosts file: %v", err)
+		}
+		if madeEtc {
+			_ = os.Remove(netnsEtc) // only when empty: another namespace's stays
+		}
+	})
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + m.addr + "\t" + name + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m.name = name
 }
 
 // netnsUnavailable skips the test, or fails it when EMBEDLAB_REQUIRE_NETNS=1
@@ -389,31 +470,44 @@ func freeSubnet(pid int) (string, error) {
 }
 
 // removeStaleNamespaces deletes this test's namespaces whose test process
-// is gone (killed by a timeout before its cleanup ran), and the embedlab
-// left running in them.
+// is gone (killed by a timeout before its cleanup ran), the embedlab left
+// running in them, and their folders in /etc/netns.
 func removeStaleNamespaces(t *testing.T) {
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		return
+	live := map[string]bool{} // namespaces, as ip netns list names them
+	if out, err := exec.Command("ip", "netns", "list").Output(); err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+			live[name] = true
+		}
 	}
-	for _, line := range strings.Split(string(out), "\n") {
-		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	names := maps.Clone(live)
+	if entries, err := os.ReadDir(netnsEtc); err == nil {
+		for _, e := range entries {
+			names[e.Name()] = true
+		}
+	}
+	for name := range names {
 		pid, err := strconv.Atoi(strings.TrimPrefix(name, netnsPrefix))
 		// One named for this process is stale too: its pid was reused.
 		if !strings.HasPrefix(name, netnsPrefix) || err != nil || (pid != os.Getpid() && syscall.Kill(pid, 0) == nil) {
 			continue
 		}
-		if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
-			for _, p := range strings.Fields(string(pids)) {
-				if n, err := strconv.Atoi(p); err == nil {
-					_ = syscall.Kill(n, syscall.SIGKILL)
+		if live[name] {
+			if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err == nil {
+				for _, p := range strings.Fields(string(pids)) {
+					if n, err := strconv.Atoi(p); err == nil {
+						_ = syscall.Kill(n, syscall.SIGKILL)
+					}
 				}
 			}
+			if err := ipCmd("netns", "del", name); err != nil {
+				t.Logf("a stale namespace stays: %v", err)
+			} else {
+				t.Logf("removed the stale namespace %s", name)
+			}
 		}
-		if err := ipCmd("netns", "del", name); err != nil {
-			t.Logf("a stale namespace stays: %v", err)
-		} else {
-			t.Logf("removed the stale namespace %s", name)
+		if err := os.RemoveAll(filepath.Join(netnsEtc, name)); err != nil {
+			t.Logf("a stale namespace's folder stays: %v", err)
 		}
 	}
 }
