@@ -506,10 +506,19 @@ func removeStaleNamespaces(t *testing.T) {
 				t.Logf("removed the stale namespace %s", name)
 			}
 		}
-		if err := os.RemoveAll(filepath.Join(netnsEtc, name)); err != nil {
-			t.Logf("a stale namespace's folder stays: %v", err)
+		if dir := filepath.Join(netnsEtc, name); exists(dir) {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Logf("a stale namespace's folder stays: %v", err)
+			} else {
+				t.Logf("removed the stale folder %s", dir)
+			}
 		}
 	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // buildEmbedlab builds the embedlab command, as `make build` does.
