@@ -69,13 +69,7 @@ func TestCallAnAppWithEachSourceAndU2MSignIn(t *testing.T) {
 		t.Errorf("the consent page does not list sql: %s", scopes)
 	}
 	browsertest.Screenshot(t, s.ctx, "emulator-authorize-consent")
-	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("username"), testkit.WorkspaceAda.Email),
-		chromedp.SendKeys(chromedp.ID("password"), testkit.WorkspaceAda.Password),
-		chromedp.Click(chromedp.ID("allow")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	s.allowAtWorkspace(t, testkit.WorkspaceAda)
 	s.wait(t, "back on Call an app, signed in", `location.pathname === '/call-app' && !!document.getElementById('u2m-status')`, 30*time.Second)
 	if st := s.eval(t, `document.getElementById('u2m-status').innerText`); !strings.Contains(st, "sql") {
 		t.Errorf("u2m status: %s", st)

@@ -212,3 +212,16 @@ func ready(st frameState) bool { return st.State == "ready" }
 func (s *stack) click(sel string) error {
 	return chromedp.Do(s.ctx, chromedp.Click(chromedp.CSS(sel)))
 }
+
+// allowAtWorkspace signs in on the workspace's U2M sign-in page as u and
+// allows the app the scopes it asked for.
+func (s *stack) allowAtWorkspace(t *testing.T, u testkit.WorkspaceUser) {
+	t.Helper()
+	if err := chromedp.Do(s.ctx,
+		chromedp.SendKeys(chromedp.ID("username"), u.Email),
+		chromedp.SendKeys(chromedp.ID("password"), u.Password),
+		chromedp.Click(chromedp.ID("allow")),
+	); err != nil {
+		t.Fatal(err)
+	}
+}

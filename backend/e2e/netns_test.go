@@ -176,13 +176,7 @@ func (m *trainerMachine) roomJourney(t *testing.T, host string, browserOpts ...c
 	}
 	s.wait(t, "the workspace's sign-in page on the room's host",
 		`location.href.indexOf('`+workspace+`/oidc/v1/authorize') === 0 && !!document.getElementById('username')`, 30*time.Second)
-	if err := chromedp.Do(s.ctx,
-		chromedp.SendKeys(chromedp.ID("username"), testkit.WorkspaceAda.Email),
-		chromedp.SendKeys(chromedp.ID("password"), testkit.WorkspaceAda.Password),
-		chromedp.Click(chromedp.ID("allow")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	s.allowAtWorkspace(t, testkit.WorkspaceAda)
 	s.wait(t, "back on the app's room URL, signed in", `location.origin === '`+app+`' && location.pathname === '/call-app' && !!document.getElementById('u2m-status')`, 30*time.Second)
 	if err := s.click(`button[data-app="sales-sql"]`); err != nil {
 		t.Fatal(err)
