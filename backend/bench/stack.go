@@ -83,8 +83,10 @@ func newStack() (*stack, error) {
 		ws: ws, cfg: *cfg, dir: dir}, nil
 }
 
+// close stops the emulator and closes the workshop progress every
+// backend's lab opened, then removes their data folder.
 func (s *stack) close() {
-	_ = s.em.Shutdown(context.Background())
+	_ = s.ws.Stop(context.Background())
 	_ = os.RemoveAll(s.dir)
 }
 

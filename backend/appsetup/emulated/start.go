@@ -26,20 +26,20 @@ type Workspace struct {
 	// Pages are the configured dashboard's pages.
 	Pages []api.DashboardPage
 
-	mu    sync.Mutex
-	store *workshop.Store // the workshop's progress, once the lab is built
+	mu     sync.Mutex
+	stores []*workshop.Store // the workshop's progress, one per lab built
 }
 
 // Stop shuts the emulator down (requests in flight get until ctx ends) and
-// closes the workshop's progress database.
+// closes the workshop's progress database of every lab built on it.
 func (w *Workspace) Stop(ctx context.Context) error {
 	err := w.Emulator.Shutdown(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.store != nil {
-		err = errors.Join(err, w.store.Close())
-		w.store = nil
+	for _, st := range w.stores {
+		err = errors.Join(err, st.Close())
 	}
+	w.stores = nil
 	return err
 }
 
@@ -84,8 +84,10 @@ func Start(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Workspac
 		if err != nil {
 			return nil, nil, err
 		}
+		// Each app assembled on this workspace (the bench builds several)
+		// builds its own lab: keep every store, so Stop closes them all.
 		w.mu.Lock()
-		w.store = st
+		w.stores = append(w.stores, st)
 		w.mu.Unlock()
 		return l, ws, nil
 	}
