@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 
@@ -49,10 +48,7 @@ func runEmulator(ctx context.Context, args []string, getenv config.Getenv, stdou
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
-	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
-	fmt.Fprintf(stdout, "embedlab: identity provider on %s (token federation)\n", em.IdPURL())
-	emulated.PrintAdminKey(stdout, em, *adminKey != "")
+	emulated.PrintStarted(stdout, em, *adminKey != "")
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

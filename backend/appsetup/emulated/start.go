@@ -66,10 +66,7 @@ func Start(cfg *config.Config, stdout io.Writer, logger *slog.Logger) (*Workspac
 	if cfg.DashboardID, cfg.ClientID, cfg.ClientSecret, err = em.Embedding(); err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
-	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
-	fmt.Fprintf(stdout, "embedlab: identity provider on %s (token federation)\n", em.IdPURL())
-	PrintAdminKey(stdout, em, cfg.EmulatorAdminKey != "")
+	PrintStarted(stdout, em, cfg.EmulatorAdminKey != "")
 	w := &Workspace{Emulator: em, Emulated: From(em)}
 	for _, p := range em.Pages(cfg.DashboardID) {
 		w.Pages = append(w.Pages, api.DashboardPage{Name: p.Name, DisplayName: p.DisplayName})
@@ -110,10 +107,19 @@ func StartEmulator(statePath, addr, appsAddr, idpAddr, publicURL, publicHost, da
 		PublicHost: publicHost, AdminKey: adminKey}, addr)
 }
 
-// PrintAdminKey tells the person who started the emulator, once, on their
+// PrintStarted tells stdout where em's workspace, Apps proxy and identity
+// provider listen, and how to use its admin routes (printAdminKey).
+func PrintStarted(stdout io.Writer, em *emulator.Emulator, keyGiven bool) {
+	fmt.Fprintf(stdout, "embedlab: workspace emulator on %s (workspace %s)\n", em.URL(), em.WorkspaceID())
+	fmt.Fprintf(stdout, "embedlab: Apps proxy on %s (e.g. %s/api/whoami)\n", em.AppsURL(), em.AppURL("sales-api"))
+	fmt.Fprintf(stdout, "embedlab: identity provider on %s (token federation)\n", em.IdPURL())
+	printAdminKey(stdout, em, keyGiven)
+}
+
+// printAdminKey tells the person who started the emulator, once, on their
 // terminal (never a log line) how to use its admin routes: a key they gave
 // is not repeated.
-func PrintAdminKey(stdout io.Writer, em *emulator.Emulator, given bool) {
+func printAdminKey(stdout io.Writer, em *emulator.Emulator, given bool) {
 	if given {
 		fmt.Fprintf(stdout, "embedlab: emulator admin routes (/emulator/faults, clock, ...) take the key from $%s or -admin-key\n", config.EnvEmulatorAdminKey)
 		return
