@@ -32,23 +32,23 @@ func measureEmulator(ctx context.Context, e *env) ([]Row, error) {
 	defer s.em.SetRateLimit(0)
 
 	// One scoped token per region, through the three steps (the broker).
-	brk, err := broker.New(broker.Config{InstanceURL: s.em.URL(), ClientID: s.clientID, ClientSecret: s.clientSecret, Rate: unlimited})
+	brk, err := broker.New(broker.Config{InstanceURL: s.em.URL(), ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret, Rate: unlimited})
 	if err != nil {
 		return nil, err
 	}
 	var tokens []viewerToken
 	for _, v := range []struct{ id, value string }{{"viewer-emea", "EMEA"}, {"viewer-amer", "AMER"}, {"viewer-apac", "APAC"}} {
-		r, err := brk.Token(ctx, broker.Request{DashboardID: s.dashboardID, ExternalViewerID: v.id, ExternalValue: v.value})
+		r, err := brk.Token(ctx, broker.Request{DashboardID: s.cfg.DashboardID, ExternalViewerID: v.id, ExternalValue: v.value})
 		if err != nil {
 			return nil, fmt.Errorf("scoped token for %s: %w", v.id, err)
 		}
 		tokens = append(tokens, viewerToken{token: r.Token, want: []byte(`"external_viewer_id":"` + v.id + `"`)})
 	}
-	pages := s.em.Pages(s.dashboardID)
+	pages := s.em.Pages(s.cfg.DashboardID)
 	if len(pages) == 0 {
 		return nil, errors.New("the emulator's dashboard has no page")
 	}
-	u := s.em.URL() + "/embed/api/dashboards/" + url.PathEscape(s.dashboardID) + "/render?page=" + url.QueryEscape(pages[0].Name)
+	u := s.em.URL() + "/embed/api/dashboards/" + url.PathEscape(s.cfg.DashboardID) + "/render?page=" + url.QueryEscape(pages[0].Name)
 	clients, dur := e.opts.clients, e.opts.emulatorFor
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2, DisableCompression: true}}

@@ -58,8 +58,8 @@ func measureMemory(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch, err := startChild(map[string]string{"INSTANCE_URL": s.em.URL(), "WORKSPACE_ID": s.em.WorkspaceID(), "DASHBOARD_ID": s.dashboardID,
-		"SERVICE_PRINCIPAL_ID": s.clientID, "SERVICE_PRINCIPAL_SECRET": s.clientSecret, "EMBEDLAB_VIEWERS_FILE": file, "EMBEDLAB_DATA_DIR": s.dir})
+	ch, err := startChild(map[string]string{"INSTANCE_URL": s.em.URL(), "WORKSPACE_ID": s.em.WorkspaceID(), "DASHBOARD_ID": s.cfg.DashboardID,
+		"SERVICE_PRINCIPAL_ID": s.cfg.ClientID, "SERVICE_PRINCIPAL_SECRET": s.cfg.ClientSecret, "EMBEDLAB_VIEWERS_FILE": file, "EMBEDLAB_DATA_DIR": s.dir})
 	if err != nil {
 		return nil, err
 	}

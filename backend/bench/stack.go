@@ -53,11 +53,11 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // stack is the in-process workspace emulator the backends talk to, started
 // as `embedlab serve` starts it when no workspace is configured.
 type stack struct {
-	em                                  *emulator.Emulator
-	dashboardID, clientID, clientSecret string
+	em *emulator.Emulator // ws.Emulator
 	// ws describes the emulator to assemble; cfg is serve's configuration
-	// pointed at it, which every backend starts from; dir holds their data
-	// folder and viewers files.
+	// pointed at it (its dashboard and service principal among it), which
+	// every backend starts from; dir holds their data folder and viewers
+	// files.
 	ws  *emulated.Workspace
 	cfg config.Config
 	dir string
@@ -79,8 +79,7 @@ func newStack() (*stack, error) {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	return &stack{em: ws.Emulator, dashboardID: cfg.DashboardID, clientID: cfg.ClientID, clientSecret: cfg.ClientSecret,
-		ws: ws, cfg: *cfg, dir: dir}, nil
+	return &stack{em: ws.Emulator, ws: ws, cfg: *cfg, dir: dir}, nil
 }
 
 // close stops the emulator and closes the workshop progress every
