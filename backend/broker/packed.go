@@ -28,10 +28,11 @@ var jwtPart = base64.RawURLEncoding.Strict()
 
 // packToken packs tok; packToken(tok).token() == tok for every string.
 func packToken(tok string) packedToken {
-	raw := packedToken{b: []byte(tok), raw: true}
+	// raw copies tok only when it cannot be packed.
+	raw := func() packedToken { return packedToken{b: []byte(tok), raw: true} }
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return raw
+		return raw()
 	}
 	n := 0
 	for _, p := range parts {
@@ -43,16 +44,16 @@ func packToken(tok string) packedToken {
 		var err error
 		start := len(b)
 		if b, err = jwtPart.AppendDecode(b, []byte(p)); err != nil {
-			return raw
+			return raw()
 		}
 		lens[i] = len(b) - start
 	}
 	if lens[0] > math.MaxUint16 || lens[1] > math.MaxUint16 {
-		return raw
+		return raw()
 	}
 	t := packedToken{b: b, head: uint16(lens[0]), body: uint16(lens[1])}
 	if t.token() != tok { // Strict decoding still skips CR and LF
-		return raw
+		return raw()
 	}
 	return t
 }
