@@ -93,7 +93,7 @@ func newStack(t *testing.T, o options) *stack {
 	}
 	ctx := browsertest.New(t, o.timeout)
 	return &stack{app: a, em: a.Emulator, url: a.URL, ctx: ctx, secret: a.Config.ClientSecret,
-		watch: watchLeaks(t, ctx, a.Config.ClientSecret, a.Log)}
+		watch: watchLeaks(t, ctx, a.Config.ClientSecret, a.Log, a.Out)}
 }
 
 // wait polls a JavaScript expression until it is true, failing the test
