@@ -46,7 +46,7 @@ func TestCSRFTokenIsRequired(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodDelete, f.url+api.PathSession, nil)
 		tc.setup(req)
-		r := send(t, c, req)
+		r := c.Send(req)
 		if r.Status != http.StatusForbidden {
 			t.Errorf("%s: %d %s, want 403", tc.name, r.Status, r.Body)
 			continue
@@ -99,7 +99,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		if tc.chunked && req.ContentLength != 0 {
 			t.Fatalf("%s: the request has a length", tc.name)
 		}
-		r := send(t, c, req)
+		r := c.Send(req)
 		if r.Status != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s: %d %s, want 413", tc.name, r.Status, r.Body)
 			continue
@@ -116,7 +116,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 	// route is not read past it either.
 	req, _ := http.NewRequest(http.MethodDelete, f.url+api.PathSession, bytes.NewReader(make([]byte, 65<<10)))
 	req.Header.Set(api.HeaderCSRF, c.CSRF)
-	if r := send(t, c, req); r.Status != http.StatusRequestEntityTooLarge {
+	if r := c.Send(req); r.Status != http.StatusRequestEntityTooLarge {
 		t.Errorf("65 KB body to DELETE /api/session: %d %s", r.Status, r.Body)
 	}
 }

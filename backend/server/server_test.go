@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/base64"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -116,23 +115,6 @@ func withoutCSRF(c *testkit.Client) *testkit.Client {
 	return &d
 }
 
-// send sends a prepared request with c's cookies; the answer goes to the
-// leak check.
-func send(t *testing.T, c *testkit.Client, req *http.Request) testkit.Reply {
-	t.Helper()
-	res, err := c.HTTP.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for k, v := range res.Header {
-		io.WriteString(c.Seen, k+": "+strings.Join(v, ",")+"\n")
-	}
-	c.Seen.Write(b)
-	return testkit.Reply{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
 var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+`)
 
 // checkNoLeak: neither the secret nor any all-apis token appears in any
@@ -244,7 +226,7 @@ func TestAPIRefusesBadRequests(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, f.url+api.PathSession, strings.NewReader("name=ada&password=x"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if r := send(t, c, req); r.Status != http.StatusUnsupportedMediaType {
+	if r := c.Send(req); r.Status != http.StatusUnsupportedMediaType {
 		t.Fatalf("form login: %d", r.Status)
 	}
 	r := c.Do(http.MethodGet, "/", nil)

@@ -100,6 +100,13 @@ func (c *Client) Do(method, url string, body any) Reply {
 	if c.CSRF != "" {
 		req.Header.Set(api.HeaderCSRF, c.CSRF)
 	}
+	return c.Send(req)
+}
+
+// Send sends req as it is (with c's cookies; no CSRF token or content type
+// added), for a request Do cannot shape; the answer goes to Seen.
+func (c *Client) Send(req *http.Request) Reply {
+	c.t.Helper()
 	res, err := c.HTTP.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
