@@ -51,6 +51,9 @@ func Serve(t testing.TB, env map[string]string) *App {
 	if err != nil {
 		t.Skipf("cannot listen on %s here: %v", host, err)
 	}
+	// Closed here when the test fails before serving it (serving closes it
+	// too; a second Close does nothing).
+	t.Cleanup(func() { _ = ln.Close() })
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	vars := map[string]string{"PORT": port, "EMBEDLAB_EMULATOR_ADDR": net.JoinHostPort(host, "0"), "EMBEDLAB_DATA_DIR": t.TempDir()}
 	if env["EMBEDLAB_ROOM_HOST"] == "" {
@@ -62,25 +65,21 @@ func Serve(t testing.TB, env map[string]string) *App {
 	getenv := func(k string) string { return vars[k] }
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		ln.Close()
 		t.Fatalf("testkit.Serve: configuration: %v", err)
 	}
 	if !cfg.Emulated {
-		ln.Close()
 		t.Fatal("testkit.Serve serves the emulator: env names a real workspace")
 	}
 	a := &App{Config: cfg, Log: &Buffer{}, Out: &Buffer{}}
 	logger := slog.New(slog.NewTextHandler(a.Log, nil))
 	w, err := emulated.Start(cfg, a.Out, logger)
 	if err != nil {
-		ln.Close()
 		t.Fatalf("testkit.Serve: the emulator: %v", err)
 	}
 	a.Emulator = w.Emulator
 	t.Cleanup(func() { _ = w.Stop(context.Background()) })
 	a.Server, err = assemble.App(context.Background(), cfg, getenv, w.Emulated, w.Pages, logger)
 	if err != nil {
-		ln.Close()
 		t.Fatalf("testkit.Serve: the app: %v", err)
 	}
 	srv := httpserve.New(a.Server)
