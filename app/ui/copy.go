@@ -51,6 +51,11 @@ func (b *copyButton) Render() app.UI {
 // activation. It reports whether the browser copied.
 func copySelection(text string) bool {
 	doc := app.Window().Get("document")
+	// Selecting the text area moves the focus: give it back to the button,
+	// so a keyboard user stays where they were.
+	if prev := doc.Get("activeElement"); prev.Truthy() {
+		defer prev.Call("focus")
+	}
 	ta := doc.Call("createElement", "textarea")
 	ta.Set("value", text)
 	ta.Call("setAttribute", "readonly", "")

@@ -157,7 +157,8 @@ func (m *trainerMachine) roomJourney(t *testing.T, host string, browserOpts ...c
 	if err := s.click(`button.copy`); err != nil {
 		t.Fatal(err)
 	}
-	s.wait(t, "the copy button to say Copied", `document.querySelector('button.copy').textContent === 'Copied' && typeof window.copiedText === 'string'`, 10*time.Second)
+	s.wait(t, "the copy button to say Copied, and keep the focus", `document.querySelector('button.copy').textContent === 'Copied' && typeof window.copiedText === 'string' &&
+		document.activeElement === document.querySelector('button.copy')`, 10*time.Second)
 	if _, c, err := claims.Decode(s.eval(t, `window.copiedText`)); err != nil || !strings.Contains(c.CustomClaim, "viewer-amer") {
 		t.Fatalf("Copy token copied a token for %+v (%v), want AMER's", c, err)
 	}
